@@ -1,0 +1,101 @@
+/*
+** core.c: the loop object and luaopen_livestation_core.
+**
+** One ls_core per Lua state, kept in the registry: an event_base (the
+** host's, when it embeds us with its own), the HTTP client and the task
+** scheduler. A plain lua5.4 that requires the module gets a loop of its
+** own; lsrun and other hosts create it first through livestation.h.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core.h"
+#include "ls_http.h"
+
+#define LS_CORE_MT "livestation.core"
+#define LS_VERSION "0.1.0"
+
+ls_core *ls_core_get(lua_State *L) {
+  ls_core *core;
+  lua_getfield(L, LUA_REGISTRYINDEX, LS_CORE_KEY);
+  core = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (core == NULL || core->base == NULL) luaL_error(L, "livestation.core is not open");
+  return core;
+}
+
+/* Frees in dependency order: tasks (and their I/O) first, then the HTTP
+** client, then the loop. Idempotent, so __gc after an explicit close is
+** harmless. */
+static int core_gc(lua_State *L) {
+  ls_core *core = luaL_checkudata(L, 1, LS_CORE_MT);
+  if (core->base == NULL) return 0;
+  core->closing = 1;
+  ls_core_cancel_all(core);
+  ls_http_free(core->http);
+  core->http = NULL;
+  if (core->ready_ev) event_free(core->ready_ev);
+  core->ready_ev = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, core->error_handler_ref);
+  core->error_handler_ref = LUA_NOREF;
+  if (core->own_base) event_base_free(core->base);
+  core->base = NULL;
+  return 0;
+}
+
+ls_core *ls_core_open(lua_State *L, struct event_base *base) {
+  ls_core *core;
+  lua_getfield(L, LUA_REGISTRYINDEX, LS_CORE_KEY);
+  core = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (core) return core;
+  core = lua_newuserdatauv(L, sizeof *core, 0);
+  memset(core, 0, sizeof *core); /* closed until every piece exists */
+  core->error_handler_ref = LUA_NOREF;
+  if (luaL_newmetatable(L, LS_CORE_MT)) {
+    lua_pushcfunction(L, core_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  core->L = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  if (base == NULL) {
+    base = event_base_new();
+    if (base == NULL) luaL_error(L, "livestation: cannot create event loop");
+    core->own_base = 1;
+  }
+  core->base = base;
+  ls_task_init(core);
+  core->http = ls_http_new(base);
+  if (core->ready_ev == NULL || core->http == NULL) {
+    lua_pop(L, 1);
+    luaL_error(L, "livestation: cannot create the HTTP client");
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, LS_CORE_KEY);
+  ls_task_open(L);
+  ls_server_open(L);
+  ls_util_open(L);
+  return core;
+}
+
+static void add_funcs(lua_State *L, const luaL_Reg *r) {
+  for (; r->name; r++) {
+    lua_pushcfunction(L, r->func);
+    lua_setfield(L, -2, r->name);
+  }
+}
+
+int luaopen_livestation_core(lua_State *L) {
+  ls_core_open(L, NULL);
+  lua_newtable(L);
+  add_funcs(L, ls_task_funcs);
+  add_funcs(L, ls_http_funcs);
+  add_funcs(L, ls_server_funcs);
+  add_funcs(L, ls_util_funcs);
+  lua_pushliteral(L, LS_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

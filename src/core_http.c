@@ -1,0 +1,224 @@
+/*
+** core_http.c: core.http_request, the Lua face of ls_http.
+**
+**   resp, err = core.http_request{ method=, url=, headers={name=value},
+**                 body=, timeout=, connect_timeout=, max_size=,
+**                 tls_verify=, ca_file= }
+**
+** resp = { status=, headers={lower-case name=value}, body=, seconds= };
+** on failure nil and err = { kind="timeout"|"network"|"too_large",
+** message=, sent=bool }. Waits like every core operation: yields a task,
+** or pumps the loop for a plain caller.
+*/
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "ls_http.h"
+
+#define DEFAULT_TIMEOUT_S 30.0
+#define DEFAULT_CONNECT_TIMEOUT_S 10.0
+#define DEFAULT_MAX_SIZE (8u * 1024u * 1024u)
+#define MAX_HEADERS 64
+
+typedef struct http_data {
+  ls_xfer *x;
+  ls_xfer_result result;
+  long status;
+  char *body, *head, *err;
+  size_t body_len, head_len;
+  int sent;
+  double seconds;
+} http_data;
+
+static char *dup_mem(const char *p, size_t n) {
+  char *d = malloc(n + 1);
+  if (d) { memcpy(d, p, n); d[n] = '\0'; }
+  return d;
+}
+
+static void on_done(ls_xfer *x, void *ud) {
+  ls_op *op = ud;
+  http_data *d = op->data;
+  const char *p;
+  size_t n;
+  d->x = NULL;
+  d->result = ls_xfer_result_of(x);
+  d->status = ls_xfer_status(x);
+  p = ls_xfer_body(x, &n);
+  d->body = dup_mem(p, n);
+  d->body_len = d->body ? n : 0;
+  p = ls_xfer_headers(x, &n);
+  d->head = dup_mem(p, n);
+  d->head_len = d->head ? n : 0;
+  p = ls_xfer_error(x);
+  d->err = dup_mem(p, strlen(p));
+  d->sent = ls_xfer_sent(x);
+  d->seconds = ls_xfer_seconds(x);
+  ls_op_complete(op);
+}
+
+static void http_cancel(ls_op *op) {
+  http_data *d = op->data;
+  if (d && d->x) {
+    ls_xfer_cancel(d->x);
+    d->x = NULL;
+  }
+}
+
+static void http_release(ls_op *op) {
+  http_data *d = op->data;
+  if (d == NULL) return;
+  http_cancel(op);
+  free(d->body);
+  free(d->head);
+  free(d->err);
+  free(d);
+  op->data = NULL;
+}
+
+/* Parses the raw header block into t: lower-case names, repeated headers
+** joined with ", ". The status line is skipped. */
+static void push_headers(lua_State *L, const char *p, size_t n) {
+  const char *end = p + n;
+  lua_newtable(L);
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    const char *colon, *v, *ve;
+    if (eol == NULL) eol = end;
+    colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon && !(eol - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
+      luaL_Buffer b;
+      const char *k;
+      luaL_buffinit(L, &b);
+      for (k = p; k < colon; k++) luaL_addchar(&b, (char)tolower((unsigned char)*k));
+      luaL_pushresult(&b);
+      v = colon + 1;
+      ve = eol;
+      while (v < ve && (*v == ' ' || *v == '\t')) v++;
+      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      lua_pushvalue(L, -1);
+      lua_rawget(L, -3);
+      if (lua_isstring(L, -1)) {
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, v, (size_t)(ve - v));
+        lua_concat(L, 3);
+      } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, v, (size_t)(ve - v));
+      }
+      lua_rawset(L, -3);
+    }
+    p = eol + 1;
+  }
+}
+
+static int http_push(lua_State *co, ls_op *op) {
+  http_data *d = op->data;
+  static const char *const kinds[] = {"ok", "timeout", "network", "too_large"};
+  if (d->result == LS_XFER_OK) {
+    lua_createtable(co, 0, 4);
+    lua_pushinteger(co, d->status);
+    lua_setfield(co, -2, "status");
+    push_headers(co, d->head ? d->head : "", d->head_len);
+    lua_setfield(co, -2, "headers");
+    lua_pushlstring(co, d->body ? d->body : "", d->body_len);
+    lua_setfield(co, -2, "body");
+    lua_pushnumber(co, d->seconds);
+    lua_setfield(co, -2, "seconds");
+    return 1;
+  }
+  lua_pushnil(co);
+  lua_createtable(co, 0, 3);
+  lua_pushstring(co, kinds[d->result]);
+  lua_setfield(co, -2, "kind");
+  lua_pushstring(co, d->err ? d->err : "transfer failed");
+  lua_setfield(co, -2, "message");
+  lua_pushboolean(co, d->sent);
+  lua_setfield(co, -2, "sent");
+  return 2;
+}
+
+static long opt_ms(lua_State *L, const char *name, double dflt) {
+  double s;
+  lua_getfield(L, 1, name);
+  s = luaL_optnumber(L, -1, dflt);
+  lua_pop(L, 1);
+  if (s < 0) luaL_error(L, "http_request: %s must not be negative", name);
+  return (long)(s * 1000.0);
+}
+
+static int no_crlf(const char *s, size_t n) {
+  return memchr(s, '\r', n) == NULL && memchr(s, '\n', n) == NULL;
+}
+
+static int l_http_request(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  ls_request req;
+  const char *lines[MAX_HEADERS + 1];
+  int nh = 0;
+  ls_op *op;
+  http_data *d;
+  char err[256] = "";
+  luaL_checktype(L, 1, LUA_TTABLE);
+  memset(&req, 0, sizeof req);
+  lua_getfield(L, 1, "method");
+  req.method = luaL_optstring(L, -1, "GET");
+  lua_getfield(L, 1, "url");
+  req.url = luaL_checkstring(L, -1);
+  lua_getfield(L, 1, "body");
+  if (!lua_isnil(L, -1)) req.body = luaL_checklstring(L, -1, &req.body_len);
+  lua_getfield(L, 1, "ca_file");
+  req.ca_file = luaL_optstring(L, -1, NULL);
+  lua_getfield(L, 1, "tls_verify");
+  req.tls_verify = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  lua_getfield(L, 1, "max_size");
+  req.max_size = (size_t)luaL_optinteger(L, -1, DEFAULT_MAX_SIZE);
+  lua_pop(L, 2);
+  req.timeout_ms = opt_ms(L, "timeout", DEFAULT_TIMEOUT_S);
+  req.connect_timeout_ms = opt_ms(L, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S);
+  /* headers: "Name: value" strings kept on the stack until started */
+  lua_getfield(L, 1, "headers");
+  if (!lua_isnil(L, -1)) {
+    int ht = lua_gettop(L);
+    luaL_checktype(L, ht, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, ht)) {
+      size_t kl, vl;
+      const char *k, *v;
+      if (nh >= MAX_HEADERS) return luaL_error(L, "http_request: too many headers");
+      k = lua_tolstring(L, -2, &kl);
+      v = lua_tolstring(L, -1, &vl);
+      if (lua_type(L, -2) != LUA_TSTRING || v == NULL)
+        return luaL_error(L, "http_request: headers must map names to strings");
+      if (!no_crlf(k, kl) || !no_crlf(v, vl))
+        return luaL_error(L, "http_request: header %s holds a line break", k);
+      lua_pushfstring(L, "%s: %s", k, v);
+      lines[nh++] = lua_tostring(L, -1);
+      lua_insert(L, -3); /* keep the line on the stack, below the key */
+      lua_pop(L, 1);    /* value */
+    }
+  }
+  lines[nh] = NULL;
+  req.headers = lines;
+  op = ls_op_new(L, core);
+  d = calloc(1, sizeof *d);
+  if (d == NULL) { free(op); return luaL_error(L, "out of memory"); }
+  op->data = d;
+  op->cancel = http_cancel;
+  op->release = http_release;
+  op->push = http_push;
+  d->x = ls_http_start(core->http, &req, on_done, op, err, sizeof err);
+  if (d->x == NULL) {
+    http_release(op);
+    free(op);
+    return luaL_error(L, "http_request: %s", err);
+  }
+  return ls_op_wait(L, op);
+}
+
+const luaL_Reg ls_http_funcs[] = {
+  {"http_request", l_http_request},
+  {NULL, NULL}
+};

@@ -1,0 +1,569 @@
+/*
+** core_task.c: tasks are Lua coroutines run by one scheduler.
+**
+** A C operation that waits (sleep, HTTP, join) makes an ls_op, starts its
+** I/O and yields the task. When the I/O completes, a loop callback marks
+** the op done and queues the task; the task is resumed only from on_ready,
+** the one safe point of each loop iteration, never from inside a libcurl
+** or evhttp callback. task_resume is the only caller of lua_resume.
+**
+** Outside a task (plain lua5.4, the main chunk), a waiting operation pumps
+** the loop until it completes, so `ls:call` also works in a simple script.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core.h"
+
+static int cancelled_key; /* registry key of the "task cancelled" value */
+
+/* ----------------------------------------------------------- operations */
+
+ls_op *ls_op_new(lua_State *L, ls_core *core) {
+  ls_op *op = calloc(1, sizeof *op);
+  if (op == NULL) luaL_error(L, "out of memory");
+  op->core = core;
+  return op;
+}
+
+static void op_free(ls_op *op) {
+  if (op->release) op->release(op);
+  free(op);
+}
+
+static void push_cancelled(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &cancelled_key);
+}
+
+static void ready_push(ls_core *core, ls_task *t) {
+  t->state = TASK_READY;
+  t->next_ready = NULL;
+  if (core->ready_tail) core->ready_tail->next_ready = t;
+  else core->ready_head = t;
+  core->ready_tail = t;
+  core->ready_count++;
+  event_active(core->ready_ev, EV_READ, 0);
+}
+
+static void ready_remove(ls_core *core, ls_task *t) {
+  ls_task **pp = &core->ready_head, *prev = NULL;
+  while (*pp && *pp != t) { prev = *pp; pp = &(*pp)->next_ready; }
+  if (*pp == NULL) return;
+  *pp = t->next_ready;
+  if (core->ready_tail == t) core->ready_tail = prev;
+  t->next_ready = NULL;
+  core->ready_count--;
+}
+
+void ls_op_complete(ls_op *op) {
+  op->done = 1;
+  if (op->task && op->task->state == TASK_WAITING && op->task->op == op)
+    ready_push(op->core, op->task);
+}
+
+int ls_op_wait(lua_State *L, ls_op *op) {
+  ls_core *core = op->core;
+  ls_task *t = core->running;
+  int n;
+  if (op->done) { /* fast path: finished at once */
+    n = op->push(L, op);
+    op_free(op);
+    return n;
+  }
+  if (t && t->co == L) {
+    op->task = t;
+    t->op = op;
+    t->state = TASK_WAITING;
+    return lua_yield(L, 0); /* results pushed by task_resume */
+  }
+  if (core->in_loop) {
+    op->cancel(op);
+    op_free(op);
+    return luaL_error(L, "livestation: cannot wait here: inside a task, wait "
+                         "only from the task's own function (not a nested coroutine)");
+  }
+  /* not in a task: run the loop until this operation is done */
+  core->in_loop++;
+  while (!op->done) {
+    int rc = event_base_loop(core->base, EVLOOP_ONCE);
+    if (rc != 0 && !op->done) {
+      core->in_loop--;
+      op->cancel(op);
+      op_free(op);
+      return luaL_error(L, "livestation: nothing left to wait for");
+    }
+  }
+  core->in_loop--;
+  n = op->push(L, op);
+  op_free(op);
+  return n;
+}
+
+/* ----------------------------------------------------------- tasks */
+
+static void live_add(ls_core *core, ls_task *t) {
+  t->prev_live = NULL;
+  t->next_live = core->live;
+  if (core->live) core->live->prev_live = t;
+  core->live = t;
+  core->live_tasks++;
+}
+
+static void live_remove(ls_core *core, ls_task *t) {
+  if (t->prev_live) t->prev_live->next_live = t->next_live;
+  else core->live = t->next_live;
+  if (t->next_live) t->next_live->prev_live = t->prev_live;
+  t->prev_live = t->next_live = NULL;
+  core->live_tasks--;
+}
+
+/* Wakes every task joined on t, then drops the anchors that kept t and
+** its coroutine alive; the userdata lives on while Lua refers to it. */
+static void task_end(ls_core *core, ls_task *t, ls_task_state state) {
+  lua_State *L = core->L;
+  ls_op *j = t->joiners;
+  t->state = state;
+  t->joiners = NULL;
+  while (j) {
+    ls_op *next = j->next;
+    j->next = NULL;
+    ls_op_complete(j);
+    j = next;
+  }
+  live_remove(core, t);
+  luaL_unref(L, LUA_REGISTRYINDEX, t->co_ref);
+  t->co_ref = LUA_NOREF;
+  t->co = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+  t->ref = LUA_NOREF;
+}
+
+/* Reports a failed task through the replaceable handler, else stderr. */
+static void report_error(ls_core *core, ls_task *t, const char *trace) {
+  lua_State *L = core->L;
+  if (core->error_handler_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, core->error_handler_ref);
+    lua_pushinteger(L, t->id);
+    lua_pushstring(L, trace);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->res_ref);
+    if (lua_pcall(L, 3, 0, 0) == LUA_OK) return;
+    fprintf(stderr, "livestation: error handler failed: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  fprintf(stderr, "livestation: task %lld failed: %s\n", t->id, trace);
+  fflush(stderr);
+}
+
+static int is_cancelled_value(lua_State *co) {
+  int r;
+  push_cancelled(co);
+  r = lua_rawequal(co, -1, -2);
+  lua_pop(co, 1);
+  return r;
+}
+
+static void task_finish(ls_core *core, ls_task *t, int status, int nres) {
+  lua_State *L = core->L, *co = t->co;
+  if (t->hook) t->hook(t, co, status, nres, t->hook_ud);
+  t->hook = NULL;
+  if (status == LUA_OK) {
+    int i;
+    luaL_checkstack(L, nres + 2, "too many results");
+    lua_xmove(co, L, nres);
+    lua_createtable(L, nres, 1);
+    lua_insert(L, -(nres + 1));
+    for (i = nres; i >= 1; i--) lua_rawseti(L, -(i + 1), i);
+    lua_pushinteger(L, nres);
+    lua_setfield(L, -2, "n");
+    t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    task_end(core, t, TASK_DONE);
+  } else if (is_cancelled_value(co)) {
+    push_cancelled(L);
+    t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    task_end(core, t, TASK_CANCELLED);
+  } else {
+    const char *msg;
+    lua_pushvalue(co, -1);
+    lua_xmove(co, L, 1);
+    t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the raw error value */
+    msg = luaL_tolstring(co, -1, NULL);
+    luaL_traceback(L, co, msg, 0);
+    lua_pop(co, 1);
+    core->failed_tasks++;
+    t->state = TASK_FAILED;
+    report_error(core, t, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    task_end(core, t, TASK_FAILED);
+  }
+}
+
+static void task_resume(ls_core *core, ls_task *t) {
+  lua_State *co = t->co;
+  ls_task *prev = core->running;
+  int nargs, nres = 0, status;
+  if (t->op) {
+    ls_op *op = t->op;
+    t->op = NULL;
+    nargs = op->push(co, op);
+    op_free(op);
+  } else {
+    nargs = t->nargs;
+    t->nargs = 0;
+  }
+  t->state = TASK_RUNNING;
+  core->running = t;
+  status = lua_resume(co, core->L, nargs, &nres);
+  core->running = prev;
+  if (status == LUA_YIELD) {
+    if (t->state == TASK_RUNNING) { /* a bare coroutine.yield(): go round */
+      lua_pop(co, nres);
+      ready_push(core, t);
+    }
+    /* cancelled from a nested coroutine while it ran: now it is paused */
+    if (t->cancel_requested) ls_task_cancel(t);
+    return;
+  }
+  task_finish(core, t, status, nres);
+}
+
+/* The safe point: resumes the tasks that were ready when it was called;
+** tasks made ready meanwhile wait for the next iteration, so I/O is never
+** starved. Pops one at a time because a resumed task may cancel another. */
+static void on_ready(evutil_socket_t fd, short what, void *arg) {
+  ls_core *core = arg;
+  int n = core->ready_count;
+  (void)fd; (void)what;
+  core->in_loop++;
+  while (n-- > 0 && core->ready_head) {
+    ls_task *t = core->ready_head;
+    core->ready_head = t->next_ready;
+    if (core->ready_head == NULL) core->ready_tail = NULL;
+    t->next_ready = NULL;
+    core->ready_count--;
+    task_resume(core, t);
+  }
+  core->in_loop--;
+  if (core->ready_head) event_active(core->ready_ev, EV_READ, 0);
+}
+
+ls_task *ls_task_spawn(lua_State *L, ls_core *core, int nargs) {
+  /* stack: fn, args... (nargs values after fn) at the top */
+  int base = lua_gettop(L) - nargs;
+  ls_task *t;
+  lua_State *co;
+  t = lua_newuserdatauv(L, sizeof *t, 0);
+  memset(t, 0, sizeof *t);
+  t->ref = t->co_ref = t->res_ref = LUA_NOREF;
+  t->core = core;
+  t->state = TASK_CANCELLED; /* closed until fully made */
+  luaL_setmetatable(L, LS_TASK_MT);
+  co = lua_newthread(L);
+  t->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  t->co = co;
+  lua_pushvalue(L, -1);
+  t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  /* move fn and args onto the coroutine, leaving the task on top of L */
+  lua_insert(L, base); /* task below fn */
+  lua_xmove(L, co, nargs + 1);
+  t->nargs = nargs;
+  t->id = ++core->next_id;
+  live_add(core, t);
+  ready_push(core, t);
+  return t;
+}
+
+void ls_task_cancel(ls_task *t) {
+  ls_core *core = t->core;
+  switch (t->state) {
+    case TASK_DONE: case TASK_FAILED: case TASK_CANCELLED:
+      return;
+    case TASK_RUNNING:
+      t->cancel_requested = 1; /* seen when control comes back to it */
+      return;
+    case TASK_READY:
+      ready_remove(core, t);
+      break;
+    case TASK_WAITING:
+      break;
+  }
+  if (t->op) {
+    ls_op *op = t->op;
+    t->op = NULL;
+    if (!op->done) op->cancel(op);
+    op_free(op);
+  }
+  if (t->hook) t->hook(t, t->co, LS_TASK_CANCELLED_STATUS, 0, t->hook_ud);
+  t->hook = NULL;
+  lua_resetthread(t->co); /* runs pending to-be-closed variables */
+  push_cancelled(core->L);
+  t->res_ref = luaL_ref(core->L, LUA_REGISTRYINDEX);
+  task_end(core, t, TASK_CANCELLED);
+}
+
+void ls_core_cancel_all(ls_core *core) {
+  while (core->live) {
+    ls_task *t = core->live;
+    if (t->state == TASK_RUNNING) { live_remove(core, t); continue; }
+    ls_task_cancel(t);
+  }
+}
+
+int ls_core_alive(const ls_core *core) {
+  return !core->stop_requested && (core->live_tasks > 0 || core->servers > 0);
+}
+
+int ls_core_run(ls_core *core) {
+  core->stop_requested = 0;
+  core->in_loop++;
+  while (ls_core_alive(core)) {
+    int rc = event_base_loop(core->base, EVLOOP_ONCE);
+    if (rc != 0) break; /* nothing pending: waiting tasks can never wake */
+  }
+  core->in_loop--;
+  return core->live_tasks;
+}
+
+/* ----------------------------------------------------------- join, sleep */
+
+static void join_cancel(ls_op *op) {
+  ls_task *target = op->data;
+  ls_op **pp = &target->joiners;
+  while (*pp && *pp != op) pp = &(*pp)->next;
+  if (*pp) *pp = op->next;
+}
+
+/* Pushes what join returns: true, results... | false, error. */
+static int push_outcome(lua_State *co, ls_task *target) {
+  if (target->state == TASK_DONE) {
+    int i, n;
+    lua_rawgeti(co, LUA_REGISTRYINDEX, target->res_ref);
+    n = (int)luaL_len(co, -1);
+    luaL_checkstack(co, n + 1, "too many results");
+    lua_pushboolean(co, 1);
+    for (i = 1; i <= n; i++) lua_rawgeti(co, -2 - (i - 1), i);
+    lua_remove(co, -(n + 2));
+    return n + 1;
+  }
+  lua_pushboolean(co, 0);
+  if (target->state == TASK_CANCELLED) lua_pushliteral(co, "cancelled");
+  else lua_rawgeti(co, LUA_REGISTRYINDEX, target->res_ref);
+  return 2;
+}
+
+static int join_push(lua_State *co, ls_op *op) {
+  return push_outcome(co, op->data);
+}
+
+static ls_task *check_task(lua_State *L, int i) {
+  return luaL_checkudata(L, i, LS_TASK_MT);
+}
+
+static int task_join(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  ls_op *op;
+  if (t->state == TASK_DONE || t->state == TASK_FAILED || t->state == TASK_CANCELLED)
+    return push_outcome(L, t);
+  if (t == t->core->running && t->co == L)
+    return luaL_error(L, "a task cannot join itself");
+  op = ls_op_new(L, t->core);
+  op->data = t;
+  op->cancel = join_cancel;
+  op->push = join_push;
+  op->next = t->joiners;
+  t->joiners = op;
+  return ls_op_wait(L, op);
+}
+
+static int task_cancel(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  ls_core *core = t->core;
+  int was_live = t->state != TASK_DONE && t->state != TASK_FAILED && t->state != TASK_CANCELLED;
+  if (t == core->running && t->co == L) { /* cancelling itself */
+    push_cancelled(L);
+    return lua_error(L);
+  }
+  ls_task_cancel(t);
+  lua_pushboolean(L, was_live);
+  return 1;
+}
+
+static const char *const state_names[] = {
+  "ready", "waiting", "running", "done", "failed", "cancelled"
+};
+
+static int task_status(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  lua_pushstring(L, state_names[t->state]);
+  return 1;
+}
+
+static int task_id(lua_State *L) {
+  lua_pushinteger(L, check_task(L, 1)->id);
+  return 1;
+}
+
+static int task_tostring(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  lua_pushfstring(L, "task %d (%s)", (int)t->id, state_names[t->state]);
+  return 1;
+}
+
+static int task_gc(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  if (t->res_ref != LUA_NOREF) {
+    luaL_unref(L, LUA_REGISTRYINDEX, t->res_ref);
+    t->res_ref = LUA_NOREF;
+  }
+  return 0;
+}
+
+static void sleep_cancel(ls_op *op) {
+  if (op->data) event_free(op->data);
+  op->data = NULL;
+}
+
+static int sleep_push(lua_State *co, ls_op *op) {
+  (void)op; (void)co;
+  return 0;
+}
+
+static void on_sleep_timer(evutil_socket_t fd, short what, void *arg) {
+  ls_op *op = arg;
+  (void)fd; (void)what;
+  event_free(op->data);
+  op->data = NULL;
+  ls_op_complete(op);
+}
+
+void ls_task_init(ls_core *core) {
+  core->ready_ev = event_new(core->base, -1, 0, on_ready, core);
+}
+
+/* ----------------------------------------------------------- Lua API */
+
+static int l_spawn(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  ls_task_spawn(L, core, lua_gettop(L) - 1);
+  return 1;
+}
+
+static int l_sleep(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  lua_Number s = luaL_checknumber(L, 1);
+  struct timeval tv;
+  ls_op *op;
+  luaL_argcheck(L, s >= 0, 1, "must not be negative");
+  op = ls_op_new(L, core);
+  op->cancel = sleep_cancel;
+  op->release = sleep_cancel;
+  op->push = sleep_push;
+  op->data = evtimer_new(core->base, on_sleep_timer, op);
+  tv.tv_sec = (time_t)s;
+  tv.tv_usec = (suseconds_t)((s - (lua_Number)tv.tv_sec) * 1e6);
+  evtimer_add(op->data, &tv);
+  return ls_op_wait(L, op);
+}
+
+static int l_current(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  if (core->running == NULL) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, core->running->ref);
+  return 1;
+}
+
+static int l_run(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  if (core->in_loop) return luaL_error(L, "livestation: run() called inside the loop");
+  lua_pushinteger(L, ls_core_run(core));
+  return 1;
+}
+
+static int l_stop(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  core->stop_requested = 1;
+  event_base_loopbreak(core->base);
+  return 0;
+}
+
+/* set_error_handler(fn | nil): fn(task_id, traceback, error) reports tasks
+** that fail; the default writes to stderr. */
+static int l_set_error_handler(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  luaL_unref(L, LUA_REGISTRYINDEX, core->error_handler_ref);
+  core->error_handler_ref = LUA_NOREF;
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    core->error_handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  return 0;
+}
+
+static int l_stats(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, core->live_tasks);
+  lua_setfield(L, -2, "tasks");
+  lua_pushinteger(L, core->failed_tasks);
+  lua_setfield(L, -2, "failed");
+  lua_pushinteger(L, core->servers);
+  lua_setfield(L, -2, "servers");
+  return 1;
+}
+
+static int l_is_cancelled(lua_State *L) {
+  push_cancelled(L);
+  lua_pushboolean(L, lua_rawequal(L, 1, -1) || (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "cancelled") == 0));
+  return 1;
+}
+
+const luaL_Reg ls_task_funcs[] = {
+  {"current", l_current},
+  {"is_cancelled", l_is_cancelled},
+  {"run", l_run},
+  {"set_error_handler", l_set_error_handler},
+  {"sleep", l_sleep},
+  {"spawn", l_spawn},
+  {"stats", l_stats},
+  {"stop", l_stop},
+  {NULL, NULL}
+};
+
+static const luaL_Reg task_methods[] = {
+  {"cancel", task_cancel},
+  {"id", task_id},
+  {"join", task_join},
+  {"status", task_status},
+  {NULL, NULL}
+};
+
+static int cancelled_tostring(lua_State *L) {
+  lua_pushliteral(L, "cancelled");
+  return 1;
+}
+
+void ls_task_open(lua_State *L) {
+  if (luaL_newmetatable(L, LS_TASK_MT)) {
+    luaL_newlib(L, task_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, task_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, task_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &cancelled_key);
+  if (lua_isnil(L, -1)) {
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, cancelled_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &cancelled_key);
+  }
+  lua_pop(L, 1);
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages livestation needs, only those missing, so a
+# warm machine pays nothing. Safe to run any number of times.
+set -e
+PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
+libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata"
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
