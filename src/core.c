@@ -78,6 +78,7 @@ ls_core *ls_core_open(lua_State *L, struct event_base *base) {
   ls_task_open(L);
   ls_server_open(L);
   ls_util_open(L);
+  ls_store_open(L);
   return core;
 }
 
@@ -95,6 +96,7 @@ int luaopen_livestation_core(lua_State *L) {
   add_funcs(L, ls_http_funcs);
   add_funcs(L, ls_server_funcs);
   add_funcs(L, ls_util_funcs);
+  add_funcs(L, ls_store_funcs);
   lua_pushliteral(L, LS_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -110,5 +110,7 @@ extern const luaL_Reg ls_server_funcs[];
 void ls_server_open(lua_State *L);
 extern const luaL_Reg ls_util_funcs[];
 void ls_util_open(lua_State *L);
+extern const luaL_Reg ls_store_funcs[];
+void ls_store_open(lua_State *L);
 
 #endif
