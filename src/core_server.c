@@ -46,6 +46,7 @@ typedef struct ls_server {
 struct pending {
   struct evhttp_request *req;
   ls_server *srv;
+  ls_task *task;             /* the handler's task, alive while this is */
   pending *prev, *next;
 };
 
@@ -196,6 +197,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
   t = ls_task_spawn(L, core, 1);
   t->hook = reply_hook;
   t->hook_ud = p;
+  p->task = t;
   lua_pop(L, 1); /* the task */
 }
 
@@ -204,10 +206,16 @@ static ls_server *check_server(lua_State *L) {
 }
 
 static void server_close(ls_server *srv) {
-  pending *p;
   if (srv->http == NULL) return;
-  for (p = srv->inflight; p; p = p->next) p->req = NULL; /* freed by evhttp */
-  while (srv->inflight) pending_unlink(srv->inflight);
+  /* handlers still running have no one to answer: cancel them (their
+  ** hook frees the pending record); evhttp frees the requests */
+  while (srv->inflight) {
+    pending *p = srv->inflight;
+    ls_task *t = p->task;
+    p->req = NULL;
+    pending_unlink(p);
+    ls_task_cancel(t);
+  }
   evhttp_free(srv->http);
   srv->http = NULL;
   srv->core->servers--;

@@ -1,0 +1,180 @@
+-- The core seen from Lua: tasks (spawn, join, cancel, sleep, errors),
+-- the HTTP server and client over real sockets, and that nothing is left
+-- behind afterwards.
+
+local core = require "livestation.core"
+
+describe("tasks", function()
+  local handler_calls
+  before_each(function()
+    handler_calls = {}
+    core.set_error_handler(function(id, trace) handler_calls[#handler_calls + 1] = trace end)
+  end)
+  after_each(function()
+    core.set_error_handler(nil)
+    assert.equal(0, core.stats().tasks) -- no task left behind
+  end)
+
+  it("runs a function with arguments and joins its results", function()
+    local t = core.spawn(function(a, b) return a + b, "x" end, 40, 2)
+    assert.same({ true, 42, "x" }, { t:join() })
+    assert.equal("done", t:status())
+  end)
+
+  it("sleeps without blocking other tasks", function()
+    local order = {}
+    local a = core.spawn(function() core.sleep(0.05) order[#order + 1] = "slow" end)
+    local b = core.spawn(function() core.sleep(0.01) order[#order + 1] = "fast" end)
+    a:join()
+    b:join()
+    assert.same({ "fast", "slow" }, order)
+  end)
+
+  it("reports a failing task with its traceback and ends only that task", function()
+    local bad = core.spawn(function() error("boom") end)
+    local good = core.spawn(function() core.sleep(0.01) return "fine" end)
+    local ok, err = bad:join()
+    assert.is_false(ok)
+    assert.matches("boom", err)
+    assert.same({ true, "fine" }, { good:join() })
+    assert.equal(1, #handler_calls)
+    assert.matches("stack traceback", handler_calls[1])
+    assert.equal("failed", bad:status())
+  end)
+
+  it("cancels a waiting task and runs its to-be-closed variables", function()
+    local closed = false
+    local t = core.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() closed = true end })
+      core.sleep(10)
+    end)
+    core.spawn(function() core.sleep(0.01) end):join()
+    assert.equal("waiting", t:status())
+    assert.is_true(t:cancel())
+    assert.equal("cancelled", t:status())
+    assert.is_true(closed)
+    assert.same({ false, "cancelled" }, { t:join() })
+    assert.is_false(t:cancel())
+  end)
+
+  it("lets a task cancel itself", function()
+    local after = false
+    local t = core.spawn(function()
+      core.current():cancel()
+      after = true
+    end)
+    assert.same({ false, "cancelled" }, { t:join() })
+    assert.is_false(after)
+    assert.equal(0, #handler_calls)
+  end)
+
+  it("cancels a task waiting on HTTP", function()
+    local srv = core.http_server { port = 0, handler = function() core.sleep(5) return 200 end }
+    local t = core.spawn(function() return core.http_request { url = srv:url() } end)
+    core.sleep(0.05)
+    t:cancel()
+    assert.equal("cancelled", t:status())
+    srv:close()
+  end)
+
+  it("refuses to wait inside a nested coroutine of a task", function()
+    local t = core.spawn(function()
+      local co = coroutine.wrap(function() core.sleep(0.01) end)
+      co()
+    end)
+    local ok, err = t:join()
+    assert.is_false(ok)
+    assert.matches("cannot wait here", err)
+  end)
+
+  it("joins from a task", function()
+    local inner = core.spawn(function() core.sleep(0.01) return 7 end)
+    local outer = core.spawn(function() local _, v = inner:join() return v * 6 end)
+    assert.same({ true, 42 }, { outer:join() })
+  end)
+
+  it("validates its arguments", function()
+    assert.has_error(function() core.spawn(42) end)
+    assert.has_error(function() core.sleep(-1) end)
+  end)
+end)
+
+describe("http", function()
+  it("serves requests in tasks and answers many clients at once", function()
+    local srv = core.http_server { port = 0, handler = function(req)
+      core.sleep(0.05)
+      return 201, { ["X-Echo"] = req.headers["x-ncp-region_code"] }, req.method .. " " .. req.target
+    end }
+    local started = core.monotonic()
+    local tasks = {}
+    for i = 1, 40 do
+      tasks[i] = core.spawn(function()
+        return core.http_request { method = "PUT", url = srv:url() .. "/p?i=" .. i,
+          headers = { ["x-ncp-region_code"] = "KR" }, body = "{}" }
+      end)
+    end
+    for i = 1, 40 do
+      local _, resp = tasks[i]:join()
+      assert.equal(201, resp.status)
+      assert.equal("PUT /p?i=" .. i, resp.body)
+      assert.equal("KR", resp.headers["x-echo"])
+    end
+    assert.is_true(core.monotonic() - started < 1.5, "requests overlap")
+    srv:close()
+  end)
+
+  it("drops the connection when the handler says so", function()
+    local srv = core.http_server { port = 0, handler = function() return "drop" end }
+    local resp, err = core.http_request { url = srv:url() }
+    assert.is_nil(resp)
+    assert.equal("network", err.kind)
+    assert.is_true(err.sent)
+    srv:close()
+  end)
+
+  it("answers 500 when the handler fails", function()
+    core.set_error_handler(function() end)
+    local srv = core.http_server { port = 0, handler = function() error("oops") end }
+    local resp = core.http_request { url = srv:url() }
+    assert.equal(500, resp.status)
+    srv:close()
+    core.set_error_handler(nil)
+  end)
+
+  it("caps the size of a response", function()
+    local srv = core.http_server { port = 0, handler = function() return 200, {}, string.rep("x", 5000) end }
+    local resp, err = core.http_request { url = srv:url(), max_size = 1000 }
+    assert.is_nil(resp)
+    assert.equal("too_large", err.kind)
+    srv:close()
+  end)
+
+  it("refuses header values with line breaks", function()
+    assert.has_error(function()
+      core.http_request { url = "http://127.0.0.1:1/", headers = { X = "a\r\nEvil: 1" } }
+    end)
+  end)
+
+  it("leaves no server open", function()
+    assert.equal(0, core.stats().servers)
+  end)
+end)
+
+describe("sqlite", function()
+  it("keeps rows in a WAL file and reports SQL errors", function()
+    local path = os.tmpname()
+    local db = assert(core.sqlite_open(path))
+    assert.is_true(db:exec("CREATE TABLE kv (k TEXT PRIMARY KEY, v)"))
+    db:query("INSERT INTO kv VALUES (?, ?)", "a", 42)
+    db:query("INSERT INTO kv VALUES (?, ?)", "b", 1.5)
+    local rows = db:query("SELECT k, v FROM kv ORDER BY k")
+    assert.same({ { k = "a", v = 42 }, { k = "b", v = 1.5 } }, rows)
+    assert.equal("integer", math.type(rows[1].v))
+    assert.equal("wal", db:query("PRAGMA journal_mode")[1].journal_mode)
+    local none, err = db:query("SELECT nope FROM kv")
+    assert.is_nil(none)
+    assert.matches("no such column", err)
+    db:close()
+    os.remove(path)
+  end)
+end)

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs the whole suite: the C test binaries, then every busted spec.
+# The last line is the total, "N passed, N failed"; the exit status is
+# non-zero when anything failed.
+set -u
+passed=0
+failed=0
+
+count() { # $1 = passed, $2 = failed
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+}
+
+for t in ./test_core ./test_embed; do
+  out=$($t 2>&1)
+  echo "$out"
+  line=$(printf '%s\n' "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+  if [ -n "$line" ]; then
+    count "$(echo "$line" | sed 's/.*: \([0-9]*\) passed.*/\1/')" \
+          "$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed/\1/')"
+  else
+    echo "$t: did not finish"
+    count 0 1
+  fi
+done
+
+log=$(mktemp)
+lua5.4 /usr/bin/busted "$@" 2>&1 | tee "$log"
+summary=$(grep -E '^[0-9]+ success' "$log" | tail -n 1)
+if [ -n "$summary" ]; then
+  s=$(echo "$summary" | sed 's/^\([0-9]*\) success.*/\1/')
+  f=$(echo "$summary" | sed 's/.* \([0-9]*\) failure.*/\1/')
+  e=$(echo "$summary" | sed 's/.* \([0-9]*\) error.*/\1/')
+  count "$s" $((f + e))
+else
+  echo "busted: did not finish"
+  count 0 1
+fi
+rm -f "$log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
