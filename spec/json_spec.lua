@@ -1,0 +1,195 @@
+-- livestation.json: exact text out, exact values in, exact errors.
+
+local json = require "livestation.json"
+
+describe("json.encode", function()
+  local cases = {
+    { "integer", 6, "6" },
+    { "negative integer", -42, "-42" },
+    { "largest integer", math.maxinteger, "9223372036854775807" },
+    { "integral float", 6.0, "6" },
+    { "negative zero", -0.0, "0" },
+    { "big integral float", 2.0 ^ 60, "1152921504606846976" },
+    { "integral float beyond int64", 1e20, "1e+20" },
+    { "tenth", 0.1, "0.1" },
+    { "third", 1 / 3, "0.3333333333333333" },
+    { "needs 17 digits", 0.30000000000000004, "0.30000000000000004" },
+    { "small", 1.5e-7, "1.5e-07" },
+    { "true", true, "true" },
+    { "false", false, "false" },
+    { "null", json.null, "null" },
+    { "string", "abc", '"abc"' },
+    { "quote and backslash", 'a"b\\c', '"a\\"b\\\\c"' },
+    { "short escapes", "\b\f\n\r\t", '"\\b\\f\\n\\r\\t"' },
+    { "other control characters", "\0\1\31", '"\\u0000\\u0001\\u001F"' },
+    { "DEL and slash kept", "\127/", '"\127/"' },
+    { "UTF-8 kept", "채널 é", '"채널 é"' },
+    { "empty table is an object", {}, "{}" },
+    { "marked empty array", json.array(), "[]" },
+    { "marked array", json.array { 1, 2 }, "[1,2]" },
+    { "sequence", { 1, "a", false }, '[1,"a",false]' },
+    { "keys sorted", { b = 1, a = 2, C = 3 }, '{"C":3,"a":2,"b":1}' },
+    { "false kept in object", { on = false }, '{"on":false}' },
+    { "null in array", { 1, json.null, 3 }, "[1,null,3]" },
+    { "nested integral floats", { a = { b = { 6.0, 7.5 } } }, '{"a":{"b":[6,7.5]}}' },
+    { "escaped key", { ['k"'] = 1 }, '{"k\\"":1}' },
+    { "shared table (no cycle)", (function() local s = { 1 } return { s, s } end)(), "[[1],[1]]" },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      assert.are.equal(c[3], json.encode(c[2]))
+    end)
+  end
+
+  local function cyclic()
+    local t = { cdn = {} }
+    t.cdn.back = t
+    return t
+  end
+
+  local failures = {
+    { "NaN", { x = 0 / 0 }, "json.encode: NaN cannot be encoded at body.x" },
+    { "infinity", { x = { math.huge } }, "json.encode: an infinite number cannot be encoded at body.x[1]" },
+    { "minus infinity", -math.huge, "json.encode: an infinite number cannot be encoded at body" },
+    { "sparse array", { cdn = { 1, 2, { 1, nil, 3 } } }, "json.encode: sparse array at body.cdn[3]" },
+    { "marked sparse array", { a = json.array { [2] = 1 } }, "json.encode: sparse array at body.a" },
+    { "mixed keys", { cdn = { 1, x = 2 } }, "json.encode: integer and string keys mixed in one table at body.cdn" },
+    { "boolean key", { cdn = { [true] = 1 } }, "json.encode: non-string key true in an object at body.cdn" },
+    { "float key", { [1.5] = 1 }, "json.encode: non-string key 1.5 in an object at body" },
+    { "function", { cdn = { 1, print } }, "json.encode: cannot encode a function at body.cdn[2]" },
+    { "cycle", cyclic(), "json.encode: cycle at body.cdn.back" },
+    { "invalid UTF-8", { ["a b"] = "\255" }, 'json.encode: invalid UTF-8 in a string at body["a b"]' },
+  }
+  for _, c in ipairs(failures) do
+    it("raises on " .. c[1], function()
+      local ok, err = pcall(json.encode, c[2], "body")
+      assert.is_false(ok)
+      assert.are.equal(c[3], err)
+    end)
+  end
+
+  it("names the root 'value' by default", function()
+    local ok, err = pcall(json.encode, { f = print })
+    assert.is_false(ok)
+    assert.are.equal("json.encode: cannot encode a function at value.f", err)
+  end)
+
+  it("works again after an error", function()
+    pcall(json.encode, { x = 0 / 0 })
+    assert.are.equal('{"a":[1]}', json.encode { a = { 1 } })
+  end)
+
+  it("does not modify what it encodes", function()
+    local t = { a = 6.0, b = {} }
+    json.encode(t)
+    assert.are.equal("float", math.type(t.a))
+    assert.is_nil(getmetatable(t.b))
+  end)
+end)
+
+describe("json.decode", function()
+  local cases = {
+    { "integers come back as integers", "[6, 6.0, 1e2, -3]", { 6, 6, 100, -3 } },
+    { "fractions stay floats", "[1.5, 0.1]", { 1.5, 0.1 } },
+    { "null dropped from objects", '{"a":null,"b":1}', { b = 1 } },
+    { "null kept in arrays", "[1,null,2]", { 1, json.null, 2 } },
+    { "false kept", '{"on":false}', { on = false } },
+    { "nested", '{"a":{"b":[{"c":2.0}]}}', { a = { b = { { c = 2 } } } } },
+    { "brackets inside strings", '{"s":"[] \\"[]\\"","t":[]}', { s = '[] "[]"', t = {} } },
+    { "escaped backslash before quote", '["a\\\\",[]]', { "a\\", {} } },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      local v, err = json.decode(c[2])
+      assert.is_nil(err)
+      assert.are.same(c[3], v)
+    end)
+  end
+
+  it("turns integral numbers into Lua integers at every depth", function()
+    local v = json.decode('{"a":[{"n":6.0}],"m":1700000000000}')
+    assert.are.equal("integer", math.type(v.a[1].n))
+    assert.are.equal("integer", math.type(v.m))
+    assert.are.equal("integer", math.type(json.decode("6.0")))
+  end)
+
+  it("leaves integral values beyond 2^53 as floats", function()
+    assert.are.equal("float", math.type(json.decode("[9007199254740992]")[1]))
+    assert.are.equal("integer", math.type(json.decode("[9007199254740991]")[1]))
+  end)
+
+  it("keeps empty arrays and objects apart", function()
+    local v = json.decode('{"list":[],"obj":{},"deep":[[ ]]}')
+    assert.is_true(json.is_array(v.list))
+    assert.is_false(json.is_array(v.obj))
+    assert.is_true(json.is_array(v.deep[1]))
+    assert.are.equal('{"deep":[[]],"list":[],"obj":{}}', json.encode(v))
+  end)
+
+  it("gives a top-level null as json.null", function()
+    assert.are.equal(json.null, json.decode("null"))
+  end)
+
+  local bad = {
+    { "not a string", nil, "json.decode: expected a string, got nil" },
+    { "empty", "", "json.decode: Expected value but found T_END at character 1" },
+    { "truncated", '{"a":', "json.decode: Expected value but found T_END at character 6" },
+    { "NaN", "[NaN]", "json.decode: Expected value but found invalid token at character 2" },
+    { "error after an empty array", '{"a":[],"b":x}', "json.decode: Expected value but found invalid token at character 13" },
+  }
+  for _, c in ipairs(bad) do
+    it("returns nil and a message for " .. c[1], function()
+      local v, err = json.decode(c[2])
+      assert.is_nil(v)
+      assert.are.equal(c[3], err)
+    end)
+  end
+
+  it("round-trips what it encodes", function()
+    local t = { a = { 1, 2.5, "x" }, b = { c = false }, d = json.array() }
+    assert.are.equal(json.encode(t), json.encode(json.decode(json.encode(t))))
+  end)
+end)
+
+describe("json.array and json.is_array", function()
+  it("marks and returns the same table", function()
+    local t = {}
+    assert.are.equal(t, json.array(t))
+    assert.is_true(json.is_array(t))
+  end)
+
+  it("refuses a table with another metatable", function()
+    local ok, err = pcall(json.array, setmetatable({}, {}))
+    assert.is_false(ok)
+    assert.matches("json.array: the table already has a metatable", err, 1, true)
+  end)
+
+  local cases = {
+    { "non-empty sequence", { 1, 2 }, true },
+    { "empty unmarked table", {}, false },
+    { "object", { a = 1 }, false },
+    { "sparse", { [1] = 1, [3] = 3 }, false },
+    { "mixed", { 1, a = 2 }, false },
+    { "a string", "[]", false },
+  }
+  for _, c in ipairs(cases) do
+    it("is_array: " .. c[1], function()
+      assert.are.equal(c[3], json.is_array(c[2]))
+    end)
+  end
+end)
+
+describe("json.number", function()
+  local cases = { { 6.0, "6" }, { 6, "6" }, { 0.1, "0.1" }, { 2.5e-3, "0.0025" }, { -7.0, "-7" } }
+  for _, c in ipairs(cases) do
+    it(tostring(c[1]) .. " -> " .. c[2], function()
+      assert.are.equal(c[2], json.number(c[1]))
+    end)
+  end
+
+  it("raises on NaN", function()
+    local ok, err = pcall(json.number, 0 / 0)
+    assert.is_false(ok)
+    assert.matches("json.number: NaN cannot be encoded", err, 1, true)
+  end)
+end)
