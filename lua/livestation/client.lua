@@ -1,0 +1,305 @@
+-- The Live Station client: livestation.new{...} and ls:call(id, params).
+--
+-- A call checks the parameters against the operation table, builds the
+-- request, signs it (afresh for every attempt), sends it through the core
+-- and decodes the answer. Failures come back as nil, err (errors.lua);
+-- nothing is sent when validation fails. The secret key lives only in the
+-- signer's closure: it is in no field, log line, error or traceback.
+
+local core = require "livestation.core"
+local ops = require "livestation.ops"
+local validate = require "livestation.validate"
+local request = require "livestation.request"
+local json = require "livestation.json"
+local errors = require "livestation.errors"
+local credentials = require "livestation.credentials"
+local log = require "livestation.log"
+local httpdate = require "livestation.httpdate"
+
+local M = {}
+
+-- Hosts set these: lsrun --emulator puts the in-process emulator's
+-- endpoint and keys in `defaults` (they win over the environment, so a
+-- test run never reaches the cloud by accident); lsrun --dry-run sets
+-- `transport` to a printer.
+M.defaults = {}
+M.transport = nil
+
+-- A gateway that answers 401 while its clock is this far from ours means
+-- our clock is wrong, not our keys (COMMON.md §a: the window is 5 minutes).
+local SKEW_LIMIT_MS = 5 * 60 * 1000
+
+local Client = {}
+local Section = {}
+
+local sections = {}
+for _, op in ipairs(ops.all()) do sections[op.id:match("^[^.]+")] = true end
+
+function Client.__index(self, key)
+  local method = Client[key]
+  if method ~= nil then return method end
+  if sections[key] then return setmetatable({ _client = self, _name = key }, Section) end
+  return nil
+end
+
+Client.__name = "livestation.client"
+
+function Client.__tostring(self)
+  return string.format("livestation client %s (%s, key %s)", self.endpoint, self.region,
+    log.mask(self.access_key))
+end
+
+-- ls.channel.get{channelId = ...}: the per-operation form. Names compose
+-- down the id (ls.vod.schedule.create); calling one calls the operation.
+function Section.__index(section, key)
+  return setmetatable({ _client = section._client, _name = section._name .. "." .. key }, Section)
+end
+
+function Section.__call(section, params, opts)
+  if getmetatable(params) == Section then -- called with ':' by mistake
+    params, opts = opts, nil
+  end
+  return section._client:call(section._name, params, opts)
+end
+
+local function positive(opts, name, default)
+  local v = opts[name]
+  if v == nil then return default end
+  if type(v) ~= "number" or v < 0 then
+    error(string.format("livestation.new: %s must be a non-negative number", name), 3)
+  end
+  return v
+end
+
+-- Options: access_key, secret_key, region, endpoint, profile (credentials,
+-- see credentials.lua); timeout, connect_timeout (seconds); attempts (per
+-- call, default 3); backoff, backoff_cap (seconds); max_response (bytes);
+-- tls_verify (true unless turned off by name), ca_file; transport.
+function M.new(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("livestation.new: options must be a table", 2) end
+  local merged = {}
+  for k, v in pairs(opts) do merged[k] = v end
+  for k, v in pairs(M.defaults) do
+    if opts[k] == nil then merged[k] = v end
+  end
+  local creds, err = credentials.resolve(merged, { file_mode = core.file_mode })
+  if not creds then error(tostring(err), 2) end
+  local secret, access = creds.secret_key, creds.access_key
+  log.redact(secret)
+  local self = {
+    endpoint = creds.endpoint,
+    region = creds.region,
+    access_key = access,
+    credentials_source = creds.source,
+    timeout = positive(opts, "timeout", 30),
+    connect_timeout = positive(opts, "connect_timeout", 10),
+    attempts = math.tointeger(positive(opts, "attempts", 3)) or 3,
+    backoff = positive(opts, "backoff", 0.2),
+    backoff_cap = positive(opts, "backoff_cap", 10),
+    max_response = math.tointeger(positive(opts, "max_response", 8 * 1024 * 1024)),
+    tls_verify = opts.tls_verify ~= false,
+    ca_file = opts.ca_file,
+    clock_offset_ms = 0,
+    transport = merged.transport or M.transport or core.http_request,
+  }
+  if self.attempts < 1 then error("livestation.new: attempts must be at least 1", 2) end
+  if not self.tls_verify then
+    log.warn("TLS certificate verification is OFF for this client", { endpoint = self.endpoint })
+  end
+  self.sign = function(method, target, timestamp)
+    return core.sign(secret, method, target, timestamp, access)
+  end
+  return setmetatable(self, Client)
+end
+
+---------------------------------------------------------------- retries
+
+-- Whether a failed attempt may be tried again. GET, PUT and DELETE are
+-- retried on network failures, timeouts, 429 and 5xx. A POST only when
+-- the failure proves the request was not processed: it never left
+-- (refused, name not resolved, connect timeout) or the gateway throttled
+-- it before the service saw it.
+local function may_retry(method, err)
+  if not err.retryable then return false end
+  if method ~= "POST" then return true end
+  if err.kind == "network" or err.kind == "timeout" then return err.sent == false end
+  return err.kind == "gateway" and err.status == 429
+end
+
+-- Full jitter: a random wait between 0 and the capped exponential step.
+local function backoff_delay(self, attempt)
+  local step = math.min(self.backoff_cap, self.backoff * 2 ^ (attempt - 1))
+  return math.random() * step
+end
+
+local function headers_for(self, method, target)
+  local timestamp = tostring(core.now_ms() + self.clock_offset_ms)
+  return {
+    ["Content-Type"] = "application/json",
+    ["x-ncp-apigw-timestamp"] = timestamp,
+    ["x-ncp-iam-access-key"] = self.access_key,
+    ["x-ncp-apigw-signature-v2"] = self.sign(method, target, timestamp),
+    ["x-ncp-region_code"] = self.region,
+  }
+end
+
+-- Decodes a 2xx answer: the `content` of the body, or the whole body when
+-- it has none; an empty body is an empty table.
+local function decode_success(id, resp)
+  if resp.body == nil or resp.body:match("^%s*$") then return {}, {} end
+  local body, derr = json.decode(resp.body)
+  if body == nil then
+    return nil, errors.new {
+      kind = "api", operation = id, status = resp.status, trace_id = resp.headers["x-ncp-trace-id"],
+      message = "malformed JSON in the response: " .. tostring(derr),
+    }
+  end
+  if type(body) == "table" and body.content ~= nil then return body.content, body end
+  return body, body
+end
+
+local function transport_error(id, terr)
+  if terr.kind == "timeout" then return errors.timeout(id, terr.message, terr.sent) end
+  local e = errors.network(id, terr.message, terr.sent)
+  if terr.kind == "too_large" then e.retryable = false end
+  return e
+end
+
+-- One exchange with the server; returns content, meta or nil, err.
+local function attempt(self, op, req, n)
+  local url = self.endpoint .. req.target
+  local headers = headers_for(self, op.method, req.target)
+  if log.enabled("debug") then
+    log.debug("request", { op = op.id, method = op.method, url = url, attempt = n,
+      access_key = log.mask(self.access_key), timestamp = headers["x-ncp-apigw-timestamp"],
+      body = req.body })
+  end
+  local started = core.monotonic()
+  local resp, terr = self.transport {
+    method = op.method, url = url, headers = headers, body = req.body,
+    timeout = self.timeout, connect_timeout = self.connect_timeout,
+    max_size = self.max_response, tls_verify = self.tls_verify, ca_file = self.ca_file,
+  }
+  local ms = math.floor((core.monotonic() - started) * 1000 + 0.5)
+  if not resp then
+    local err = transport_error(op.id, terr)
+    log.info("call", { op = op.id, attempt = n, ms = ms, error = err.kind, message = err.message })
+    return nil, err
+  end
+  local trace = resp.headers and resp.headers["x-ncp-trace-id"]
+  log.info("call", { op = op.id, status = resp.status, attempt = n, ms = ms, trace = trace })
+  if log.enabled("debug") then log.debug("response", { op = op.id, body = resp.body }) end
+  if resp.status >= 200 and resp.status < 300 then
+    local content, body = decode_success(op.id, resp)
+    if content == nil then return nil, body end
+    return content, { status = resp.status, trace_id = trace, body = body,
+      total = type(body) == "table" and body.total or nil, attempts = n }
+  end
+  local body = json.decode(resp.body or "")
+  local err = errors.from_response(op.id, resp.status, resp.headers, body, resp.body)
+  err.date = resp.headers and resp.headers["date"]
+  return nil, err
+end
+
+-- A 401 from the gateway while the server's Date is far from our clock:
+-- keep the offset, so this and every later request is signed on time.
+local function fix_clock_skew(self, err)
+  if not (err.kind == "gateway" and err.status == 401 and err.date) then return false end
+  local server = httpdate.parse(err.date)
+  if not server then return false end
+  local offset = server * 1000 - core.now_ms()
+  if math.abs(offset) <= SKEW_LIMIT_MS then return false end
+  self.clock_offset_ms = math.floor(offset)
+  log.warn("clock skew: local clock differs from the gateway's; correcting",
+    { offset_ms = self.clock_offset_ms })
+  return true
+end
+
+-- Edit distance, for "did you mean" on a mistyped operation id.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+local function suggest(id)
+  local best, best_d = nil, math.huge
+  for _, op in ipairs(ops.all()) do
+    local d = distance(id:lower(), op.id:lower())
+    if d < best_d then best, best_d = op.id, d end
+  end
+  return best_d <= math.max(2, #id // 3) and best or nil
+end
+
+-- ls:call(id, params[, opts]) -> content, nil, meta | nil, err
+-- opts: timeout, attempts (this call only).
+function Client:call(id, params, opts)
+  if type(id) ~= "string" then error("call: operation id must be a string", 2) end
+  local op = ops.get(id)
+  if not op then
+    local hint = suggest(id)
+    return nil, errors.validation(id, nil, "operation", string.format(
+      "unknown operation '%s'%s (lsrun ops lists them)", id, hint and ("; did you mean '" .. hint .. "'?") or ""))
+  end
+  params = params or {}
+  if type(params) ~= "table" then
+    return nil, errors.validation(id, nil, "type", "parameters must be a table, got " .. type(params))
+  end
+  local ok, verr = validate.check(op, params)
+  if not ok then
+    log.info("call", { op = id, error = "validation", message = verr.message })
+    return nil, verr
+  end
+  local req = request.build(op, params)
+  local this = self
+  if opts and (opts.timeout or opts.attempts) then
+    this = setmetatable({ timeout = opts.timeout or self.timeout,
+      attempts = opts.attempts or self.attempts }, { __index = self })
+  end
+  local max = this.attempts
+  local skew_fixed = false
+  local n = 0
+  while true do
+    n = n + 1
+    local content, meta = attempt(this, op, req, n)
+    if content ~= nil then return content, nil, meta end
+    local err = meta
+    err.attempts = n
+    if not skew_fixed and fix_clock_skew(self, err) then
+      skew_fixed = true
+      n = n - 1 -- the re-signed try does not use up an attempt
+    elseif n >= max or not may_retry(op.method, err) then
+      err.date = nil
+      return nil, err
+    else
+      local delay = backoff_delay(this, n)
+      log.info("retry", { op = id, attempt = n, after_ms = math.floor(delay * 1000), reason = err.kind })
+      core.sleep(delay)
+    end
+  end
+end
+
+-- Waiters and pagination (wait.lua), as methods.
+function Client:wait(what, params, opts)
+  return require("livestation.wait").wait(self, what, params, opts)
+end
+
+function Client:pages(id, params)
+  return require("livestation.wait").pages(self, id, params)
+end
+
+function Client:each(id, params)
+  return require("livestation.wait").each(self, id, params)
+end
+
+M.Client = Client
+return M

@@ -1,0 +1,90 @@
+-- `lsrun emulator`: serves the local Live Station on its own. Prints the
+-- base URL as the first line of standard output, logs a line per request
+-- on stderr, and stops cleanly on SIGTERM or SIGINT.
+
+local core = require "livestation.core"
+
+local M = {}
+
+local USAGE = [[
+usage: lsrun emulator [--host 127.0.0.1] [--port N] [--access-key K] [--secret-key S]
+                      [--speed F] [--state FILE] [--lenient-signature] [--quiet]
+]]
+
+local function usage_error(msg)
+  io.stderr:write("lsrun emulator: ", msg, "\n", USAGE)
+  return 2
+end
+
+local OPTIONS = {
+  ["--host"] = "host", ["--port"] = "port", ["--access-key"] = "access_key",
+  ["--secret-key"] = "secret_key", ["--speed"] = "speed", ["--state"] = "state",
+}
+
+function M.parse(args)
+  local o = { host = "127.0.0.1", port = "0" }
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
+    if name == "--help" or name == "-h" then
+      o.help = true
+    elseif name == "--lenient-signature" then
+      o.lenient_signature = true
+    elseif name == "--quiet" then
+      o.quiet = true
+    elseif OPTIONS[name] then
+      local v = inline
+      if v == nil then
+        i = i + 1
+        v = args[i]
+      end
+      if v == nil then return nil, name .. " needs a value" end
+      o[OPTIONS[name]] = v
+    else
+      return nil, "unknown option " .. a
+    end
+    i = i + 1
+  end
+  local port = math.tointeger(tonumber(o.port))
+  if not port or port < 0 or port > 65535 then return nil, "--port must be 0..65535" end
+  o.port = port
+  if o.speed ~= nil then
+    local s = tonumber(o.speed)
+    if not s or s <= 0 then return nil, "--speed must be a positive number" end
+    o.speed = s
+  end
+  return o
+end
+
+function M.main(args)
+  local o, err = M.parse(args)
+  if not o then return usage_error(err) end
+  if o.help then io.stdout:write(USAGE) return 0 end
+  local emulator = require "livestation.emulator"
+  local emu = emulator.new {
+    access_key = o.access_key, secret_key = o.secret_key, speed = o.speed, state = o.state,
+    lenient_signature = o.lenient_signature,
+    log = not o.quiet and function(line) io.stderr:write(line, "\n") end or nil,
+  }
+  local url, serr = emu:start { host = o.host, port = o.port }
+  if not url then
+    io.stderr:write("lsrun emulator: ", tostring(serr), "\n")
+    return 1
+  end
+  io.stdout:write(url, "\n")
+  io.stdout:flush()
+  local function stop(name)
+    io.stderr:write("lsrun emulator: SIG", name, ", stopping\n")
+    emu:stop()
+  end
+  local term = core.on_signal("TERM", stop)
+  local int = core.on_signal("INT", stop)
+  core.run()
+  term:close()
+  int:close()
+  return 0
+end
+
+return M

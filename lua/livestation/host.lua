@@ -1,0 +1,179 @@
+-- lsrun's command line: parses options, runs a script (or a command) as
+-- a task, drives the loop and turns the outcome into an exit status:
+-- 0 success, 1 a script or call failed, 2 a usage error.
+
+local core = require "livestation.core"
+local client = require "livestation.client"
+local log = require "livestation.log"
+
+local M = {}
+
+M.USAGE = [[
+usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
+       lsrun [options] -e CODE            run a chunk of Lua
+       lsrun [options] call OP [name=value ...] [--body JSON]
+       lsrun ops                          list every operation by group
+       lsrun help OP                      an operation's method, path and parameters
+       lsrun emulator [--host H] [--port N] [--access-key K] [--secret-key S]
+                      [--speed F] [--state FILE] [--lenient-signature]
+options:
+  --emulator     run against an in-process Live Station emulator
+  --dry-run      print each request (method, URL, headers, body) instead of sending it
+  --log LEVEL    error, warn, info or debug (default warn, or $LIVESTATION_LOG)
+  -v             the same as --log info
+  --version      print the version and exit
+  --help         print this help and exit
+]]
+
+local function usage_error(msg)
+  io.stderr:write("lsrun: ", msg, "\n", "try 'lsrun --help'\n")
+  return 2
+end
+
+-- --dry-run: requests are printed, never sent; the answer is an empty
+-- success so the script goes on.
+local function dry_run_transport(req)
+  local out = { req.method .. " " .. req.url }
+  local names = {}
+  for k in pairs(req.headers) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    local v = req.headers[k]
+    if k == "x-ncp-iam-access-key" then v = log.mask(v) end
+    out[#out + 1] = "  " .. k .. ": " .. v
+  end
+  if req.body then out[#out + 1] = "  " .. req.body end
+  io.stdout:write(table.concat(out, "\n"), "\n\n")
+  io.stdout:flush()
+  return { status = 200, headers = { ["x-ncp-trace-id"] = "dry-run" }, body = '{"content":{}}' }
+end
+
+local function use_dry_run()
+  client.transport = dry_run_transport
+  -- keys are needed to sign, not to send: placeholders when none are set
+  local creds = require("livestation.credentials").resolve({}, { file_mode = core.file_mode,
+    warn = function() end })
+  if not creds then
+    client.defaults.access_key = "DRYRUNACCESSKEY00001"
+    client.defaults.secret_key = "dry-run-secret-never-sent"
+  end
+end
+
+-- Starts the in-process emulator; livestation.new{} then reaches it with
+-- no settings. Returns the emulator.
+local function use_emulator()
+  local emulator = require "livestation.emulator"
+  local emu = emulator.new {}
+  local url = emu:start { host = "127.0.0.1", port = 0 }
+  client.defaults.endpoint = url
+  client.defaults.access_key = emulator.DEFAULT_ACCESS_KEY
+  client.defaults.secret_key = emulator.DEFAULT_SECRET_KEY
+  client.defaults.region = "KR"
+  return emu
+end
+
+local function report_task_error(id, trace)
+  io.stderr:write("lsrun: ", trace, "\n")
+  io.stderr:flush()
+end
+
+-- Runs fn(...) as the main task; the loop goes on while other tasks or
+-- servers the script started are alive. Returns the exit status.
+local function run_main(fn, args, emu)
+  core.set_error_handler(report_task_error)
+  local main = core.spawn(fn, table.unpack(args, 1, args.n or #args))
+  if emu then
+    core.spawn(function()
+      main:join()
+      emu:stop()
+    end)
+  end
+  core.run()
+  return core.stats().failed > 0 and 1 or 0
+end
+
+local function parse_options(argv)
+  local o = { i = 1 }
+  while o.i <= #argv do
+    local a = argv[o.i]
+    if a == "--emulator" then o.emulator = true
+    elseif a == "--dry-run" then o.dry_run = true
+    elseif a == "-v" then o.log = "info"
+    elseif a == "--log" then
+      o.i = o.i + 1
+      o.log = argv[o.i]
+      if not o.log then return nil, "--log needs a level" end
+    elseif a == "--version" then o.version = true
+    elseif a == "--help" or a == "-h" then o.help = true
+    elseif a == "-e" then
+      o.i = o.i + 1
+      o.code = argv[o.i]
+      if not o.code then return nil, "-e needs a chunk of code" end
+      o.i = o.i + 1
+      return o
+    elseif a == "--" then
+      o.i = o.i + 1
+      return o
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      return nil, "unknown option " .. a
+    else
+      return o
+    end
+    o.i = o.i + 1
+  end
+  return o
+end
+
+local COMMANDS = { call = true, ops = true, help = true, emulator = true }
+
+function M.main(argv)
+  local o, err = parse_options(argv)
+  if not o then return usage_error(err) end
+  if o.help then io.stdout:write(M.USAGE) return 0 end
+  if o.version then io.stdout:write("lsrun ", core.version, "\n") return 0 end
+  if o.log then
+    local ok = pcall(log.set_level, o.log)
+    if not ok then return usage_error("unknown log level '" .. o.log .. "'") end
+  end
+  local rest = { table.unpack(argv, o.i) }
+  local cmd = not o.code and rest[1]
+  if cmd and COMMANDS[cmd] and not rest[1]:find("[/.]") then
+    table.remove(rest, 1)
+    local cli = require "livestation.cli"
+    if cmd == "ops" then return cli.list(io.stdout) end
+    if cmd == "help" then return cli.help(rest[1], io.stdout, io.stderr) end
+    if cmd == "emulator" then return require("livestation.emulator_cli").main(rest) end
+    if o.dry_run then use_dry_run() end
+    local emu = o.emulator and use_emulator() or nil
+    local status = 2
+    run_main(function()
+      status = cli.call(function() return client.new {} end, rest, io.stdout, io.stderr)
+    end, {}, emu)
+    return status
+  end
+  if o.dry_run then use_dry_run() end
+  local fn, chunk_name
+  if o.code then
+    fn, err = load(o.code, "=(command line)")
+    chunk_name = "(command line)"
+  else
+    chunk_name = rest[1]
+    if not chunk_name then return usage_error("no script given") end
+    fn, err = loadfile(chunk_name ~= "-" and chunk_name or nil)
+  end
+  if not fn then
+    io.stderr:write("lsrun: ", err, "\n")
+    return 1
+  end
+  local args = { n = 0 }
+  _G.arg = { [0] = chunk_name }
+  for k = 2, #rest do
+    args[k - 1] = rest[k]
+    _G.arg[k - 1] = rest[k]
+    args.n = k - 1
+  end
+  local emu = o.emulator and use_emulator() or nil
+  return run_main(fn, args, emu)
+end
+
+return M

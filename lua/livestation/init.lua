@@ -1,0 +1,36 @@
+-- livestation: automate NAVER Cloud Live Station from Lua.
+--
+--   local livestation = require "livestation"
+--   local ls = livestation.new{}            -- keys from the credential chain
+--   local channel, err = ls:call("channel.get", { channelId = "ls-..." })
+--
+-- Every Live Station operation is ls:call(id, params) (or the per-operation
+-- form ls.channel.get{...}); tasks, sleep and the loop come from the core.
+
+local core = require "livestation.core"
+local client = require "livestation.client"
+local errors = require "livestation.errors"
+local json = require "livestation.json"
+
+local M = {}
+
+M.version = core.version
+M.new = client.new
+
+-- tasks and time
+M.spawn = core.spawn
+M.sleep = core.sleep
+M.current = core.current
+M.run = core.run
+M.now = core.now
+M.now_ms = core.now_ms
+
+-- the pieces, for scripts that want them
+M.errors = errors
+M.is_error = errors.is
+M.json = json
+M.null = json.null
+M.ops = require "livestation.ops"
+M.log = require "livestation.log"
+
+return M

@@ -1,0 +1,229 @@
+-- lsrun as people run it: scripts, -e, exit statuses, the call/ops/help
+-- commands, --dry-run, and a debug run whose whole output must not hold
+-- the secret key. The gateway runs as a process of its own.
+
+local json = require "livestation.json"
+local gateway = require "helpers.gateway"
+
+local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function tmp()
+  return os.tmpname()
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- run(args, env) -> status, stdout, stderr
+local function run(args, env)
+  local out, err = tmp(), tmp()
+  local prefix = "env -u NCLOUD_ACCESS_KEY_ID -u NCLOUD_SECRET_ACCESS_KEY -u NCLOUD_ACCESS_KEY " ..
+    "-u NCLOUD_SECRET_KEY -u LIVESTATION_ENDPOINT -u LIVESTATION_LOG HOME=/nonexistent "
+  for k, v in pairs(env or {}) do prefix = prefix .. k .. "=" .. sh_quote(v) .. " " end
+  local ok, _, code = os.execute(prefix .. "./lsrun " .. args .. " >" .. out .. " 2>" .. err .. " </dev/null")
+  local o, e = slurp(out), slurp(err)
+  os.remove(out)
+  os.remove(err)
+  return ok and 0 or code, o, e
+end
+
+local function write_script(text)
+  local path = tmp() .. ".lua"
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+describe("lsrun", function()
+  it("prints its version and help", function()
+    local status, out = run("--version")
+    assert.equal(0, status)
+    assert.matches("^lsrun %d+%.%d+%.%d+\n$", out)
+    status, out = run("--help")
+    assert.equal(0, status)
+    assert.matches("usage: lsrun", out)
+  end)
+
+  it("exits 2 on a usage error", function()
+    local status, _, err = run("--bogus")
+    assert.equal(2, status)
+    assert.matches("lsrun: unknown option %-%-bogus", err)
+    status = run("")
+    assert.equal(2, status)
+  end)
+
+  it("runs a script with its arguments in arg and ...", function()
+    local path = tmp() .. ".lua"
+    local f = assert(io.open(path, "w"))
+    f:write(string.format([[
+      local a, b = ...
+      io.write(arg[0] == %q and "ok " or "no ", arg[1], " ", b, " ", #arg, "\n")
+    ]], path))
+    f:close()
+    local status, out = run(path .. " one two")
+    assert.equal(0, status)
+    assert.equal("ok one two 2\n", out)
+    os.remove(path)
+  end)
+
+  it("runs -e code, with tasks", function()
+    local status, out = run([[-e "local l = require 'livestation'
+      local t = l.spawn(function() l.sleep(0.01) return 5 end)
+      print(select(2, t:join()))"]])
+    assert.equal(0, status)
+    assert.equal("5\n", out)
+  end)
+
+  it("exits 1 with the message and a traceback when the script fails", function()
+    local path = write_script("local function f() error('broken on purpose') end\nf()\n")
+    local status, _, err = run(path)
+    assert.equal(1, status)
+    assert.matches("lsrun: .*broken on purpose", err)
+    assert.matches("stack traceback", err)
+    os.remove(path)
+  end)
+
+  it("exits 1 when a script cannot be loaded", function()
+    local status, _, err = run("/nonexistent/script.lua")
+    assert.equal(1, status)
+    assert.matches("cannot open", err)
+    local path = write_script("x = = 1")
+    status, _, err = run(path)
+    assert.equal(1, status)
+    assert.matches("lsrun: ", err)
+    os.remove(path)
+  end)
+
+  it("lists the operations by group", function()
+    local status, out = run("ops")
+    assert.equal(0, status)
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      if line:match("^  %S+%s+[A-Z]+%s+/api/v2/") then n = n + 1 end
+    end
+    assert.equal(70, n)
+    assert.matches("\nchannel\n", "\n" .. out)
+    assert.matches("vod%.schedule%.create%s+POST%s+/api/v2/vod/schedule", out)
+  end)
+
+  it("shows an operation's parameters", function()
+    local status, out = run("help channel.create")
+    assert.equal(0, status)
+    assert.matches("POST /api/v2/channels", out)
+    assert.matches("channelName%s+string%s+body%s+required%s+length 3..20", out)
+    assert.matches("cdn%.profileId%s+integer%s+body%s+required", out)
+    assert.matches("timemachineMin%s+integer%s+body%s+conditional", out)
+    status = run("help channel.nope")
+    assert.equal(2, status)
+  end)
+
+  it("prints what it would send with --dry-run, and sends nothing", function()
+    local status, out = run("--dry-run call channel.get channelId=ls-20240101000000-AbCdE",
+      { LIVESTATION_ENDPOINT = "http://127.0.0.1:1" })
+    assert.equal(0, status)
+    assert.matches("GET http://127.0.0.1:1/api/v2/channels/ls%-20240101000000%-AbCdE\n", out)
+    assert.matches("x%-ncp%-apigw%-signature%-v2: ", out)
+    assert.matches("Content%-Type: application/json", out)
+  end)
+
+  it("rejects bad values for call before sending anything", function()
+    local status, _, err = run("call channel.list pageNo=abc")
+    assert.equal(2, status)
+    assert.matches("pageNo: 'abc' is not a number", err)
+    status, _, err = run("call channel.nope")
+    assert.equal(2, status)
+    assert.matches("unknown operation", err)
+  end)
+
+  describe("against a gateway", function()
+    local pid, url, logfile
+    setup(function()
+      logfile = tmp()
+      local urlfile = tmp()
+      os.execute("./lsrun spec/helpers/gateway_main.lua " .. logfile .. " >" .. urlfile ..
+        " 2>/dev/null & echo $! >" .. urlfile .. ".pid")
+      for _ = 1, 200 do
+        url = slurp(urlfile):match("^(http://[^\n]+)\n")
+        if url then break end
+        os.execute("sleep 0.02")
+      end
+      pid = slurp(urlfile .. ".pid"):match("%d+")
+      os.remove(urlfile)
+      os.remove(urlfile .. ".pid")
+      assert(url, "gateway did not start")
+    end)
+    teardown(function()
+      if pid then os.execute("kill " .. pid) end
+      os.remove(logfile)
+    end)
+
+    local env = function(extra)
+      local e = { LIVESTATION_ENDPOINT = url, NCLOUD_ACCESS_KEY_ID = gateway.ACCESS_KEY,
+        NCLOUD_SECRET_ACCESS_KEY = gateway.SECRET_KEY }
+      for k, v in pairs(extra or {}) do e[k] = v end
+      return e
+    end
+
+    it("calls an operation and prints the result as JSON", function()
+      local status, out = run("call channel.get channelId=ls-20240101000000-AbCdE", env())
+      assert.equal(0, status)
+      local v = json.decode(out)
+      assert.equal("READY", v.channelStatus)
+      assert.equal(6, v.instanceNo)
+      local last = json.decode(slurp(logfile):match("([^\n]+)\n$"))
+      assert.is_true(last.signature_ok)
+      assert.equal("/api/v2/channels/ls-20240101000000-AbCdE", last.target)
+    end)
+
+    it("builds bodies from name=value, dotted names and --body", function()
+      local status = run("call channel.create channelName=한국어_채널 qualitySetId=3 useDvr=false " ..
+        "cdn.createCdn=true cdn.cdnType=GLOBAL_EDGE cdn.profileId=1 cdn.regionType=KOREA " ..
+        [[--body '{"record":{"type":"NO_RECORD"}}']], env())
+      assert.equal(0, status)
+      local last = json.decode(slurp(logfile):match("([^\n]+)\n$"))
+      local body = json.decode(last.body)
+      assert.equal("한국어_채널", body.channelName)
+      assert.is_false(body.useDvr)
+      assert.equal(1, body.cdn.profileId)
+      assert.equal("NO_RECORD", body.record.type)
+    end)
+
+    it("prints the error as JSON on stderr and exits 1", function()
+      local status, out, err = run("call channel.get channelId=ls-fail", env())
+      assert.equal(1, status)
+      assert.equal("", out)
+      local e = json.decode(err).error
+      assert.equal("api", e.kind)
+      assert.equal(250100, e.code)
+      assert.equal(404, e.status)
+      assert.equal("channel.get", e.operation)
+    end)
+
+    it("never writes the secret key, even at debug level", function()
+      local path = write_script([[
+        local livestation = require "livestation"
+        local ls = livestation.new{}
+        ls:call("channel.get", { channelId = "ls-20240101000000-AbCdE" })
+        ls:call("channel.get", { channelId = "ls-fail" })
+        print(tostring(ls))
+        local ok, err = pcall(error, ls)
+        error("script ends badly on purpose")
+      ]])
+      local status, out, err = run("--log debug " .. path, env())
+      assert.equal(1, status)
+      local all = out .. err
+      assert.matches("DEBUG", all)
+      assert.matches("channel.get", all)
+      assert.is_nil(all:find(gateway.SECRET_KEY, 1, true))
+      assert.is_nil(all:find(gateway.SECRET_KEY:sub(1, 20), 1, true))
+      assert.is_nil(all:find(gateway.ACCESS_KEY, 1, true), "the access key appears only masked")
+      os.remove(path)
+    end)
+  end)
+end)
