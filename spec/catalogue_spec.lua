@@ -1,0 +1,214 @@
+-- The generated catalogue: its shape, its agreement with the API
+-- specification it is generated from, and the patterns it holds.
+
+local catalogue = require "livestation.catalogue"
+local pattern = require "livestation.pattern"
+
+-- The repository root, from this file's own path.
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:gsub("^@", "")
+  local dir = src:match("^(.*)/spec/[^/]*$")
+  return dir or "."
+end
+
+local ROOT = repo_root()
+local API_DIR = ROOT .. "/../shared/livestation-api"
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The interpreter running this spec (busted is started by one).
+local function lua_bin()
+  local i = -1
+  while arg and arg[i - 1] do i = i - 1 end
+  return arg and arg[i] or "lua5.4"
+end
+
+local function run(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function all_ops()
+  local list = {}
+  for _, s in ipairs(catalogue.sections) do
+    for _, op in ipairs(s.operations) do list[#list + 1] = op end
+  end
+  return list
+end
+
+local function each_param(params, fn, prefix)
+  for _, p in ipairs(params or {}) do
+    fn(p, (prefix or "") .. p.name)
+    each_param(p.fields, fn, (prefix or "") .. p.name .. ".")
+  end
+end
+
+describe("catalogue", function()
+  it("has 70 operations with unique ids, a method and a path", function()
+    local ops, seen = all_ops(), {}
+    assert.are.equal(70, #ops)
+    for _, op in ipairs(ops) do
+      assert.is_nil(seen[op.id], "duplicate id " .. tostring(op.id))
+      seen[op.id] = true
+      assert.is_truthy(({ GET = 1, POST = 1, PUT = 1, DELETE = 1 })[op.method], op.id)
+      assert.is_truthy(op.path:match("^/api/v2/"), op.id)
+      assert.is_string(op.title, op.id)
+      assert.is_string(op.source, op.id)
+    end
+  end)
+
+  it("keeps sections in file order with their file names", function()
+    local names = {}
+    for _, s in ipairs(catalogue.sections) do names[#names + 1] = s.section .. "@" .. s.file end
+    assert.are.same({ "channel@channel.json", "event@event.json",
+      "quality_restream@quality_restream.json", "shortclip@shortclip.json",
+      "vod2live@vod2live.json" }, names)
+    assert.are.equal("channel.create", catalogue.sections[1].operations[1].id)
+  end)
+
+  it("gives every PARAM name, in, type and required", function()
+    for _, op in ipairs(all_ops()) do
+      each_param(op.params, function(p, path)
+        assert.is_string(p.name, op.id .. " " .. path)
+        assert.is_truthy(({ path = 1, query = 1, body = 1 })[p["in"]], op.id .. " " .. path)
+        assert.is_truthy(({ string = 1, integer = 1, number = 1, boolean = 1, object = 1, array = 1 })[p.type],
+          op.id .. " " .. path)
+        assert.is_truthy(p.required == true or p.required == false or p.required == "conditional",
+          op.id .. " " .. path)
+        if p.required == "conditional" then assert.is_string(p.when, op.id .. " " .. path) end
+      end)
+    end
+  end)
+
+  it("names every path placeholder as a path PARAM", function()
+    for _, op in ipairs(all_ops()) do
+      for name in op.path:gmatch("{([^}]+)}") do
+        local found
+        for _, p in ipairs(op.params) do
+          if p.name == name and p["in"] == "path" then found = true end
+        end
+        assert.is_true(found, op.id .. " {" .. name .. "}")
+      end
+    end
+  end)
+
+  it("writes integral numbers as integers everywhere", function()
+    local floats = {}
+    local function walk(v, where)
+      if type(v) == "number" and math.type(v) == "float" and v == math.floor(v) then
+        floats[#floats + 1] = where
+      elseif type(v) == "table" then
+        for k, x in pairs(v) do walk(x, where .. "." .. tostring(k)) end
+      end
+    end
+    walk(catalogue, "catalogue")
+    assert.are.same({}, floats)
+    local create = catalogue.sections[1].operations[1]
+    assert.are.equal("integer", math.type(create.params[1].minLength))
+  end)
+
+  it("keys errors by integer code and leaves null out", function()
+    assert.are.equal("EXCEPTION", catalogue.errors[250000].name)
+    assert.is_nil(catalogue.errors[250000].http)
+    assert.are.equal(200, catalogue.errors[250013].http)
+    assert.are.equal("Invalid parameter type.{0} can not convert to type {1}.", catalogue.errors[250021].message)
+    assert.is_nil(catalogue.errors[250021].name)
+    assert.is_nil(catalogue.errors["250000"])
+    for code in pairs(catalogue.errors) do assert.are.equal("integer", math.type(code)) end
+    assert.are.equal(401, catalogue.gateway_errors["200"].http)
+  end)
+
+  it("carries the callback payload", function()
+    local names = {}
+    for _, f in ipairs(catalogue.callback_payload.fields) do names[#names + 1] = f.name end
+    assert.are.same({ "id", "logLevel", "channelId", "event", "timestamp" }, names)
+    assert.are.equal("STREAM_RESERVE", catalogue.callback_payload.eventTypes[1].name)
+  end)
+
+  it("keeps UTF-8 readable in the generated source", function()
+    local text = read(ROOT .. "/lua/livestation/catalogue.lua")
+    assert.is_truthy(text:find("^[0-9A-Za-z_가-힣]+$", 1, true))
+  end)
+
+  it("compiles every pattern it holds", function()
+    local count = 0
+    for _, op in ipairs(all_ops()) do
+      each_param(op.params, function(p, path)
+        if p.pattern then
+          local ok, m = pcall(pattern.compile, p.pattern)
+          assert.is_true(ok, op.id .. " " .. path .. ": " .. tostring(m))
+          count = count + 1
+        end
+      end)
+    end
+    assert.is_true(count >= 6)
+  end)
+
+  describe("generation", function()
+    local have_api = exists(API_DIR .. "/errors.json")
+
+    if not have_api then
+      pending("the API specification folder is not beside the checkout (" .. API_DIR .. ")")
+      return
+    end
+
+    local gen = lua_bin() .. " " .. shell_quote(ROOT .. "/tools/gen_catalogue.lua")
+
+    it("matches the committed catalogue.lua", function()
+      local out, ok = run(gen .. " " .. shell_quote(API_DIR))
+      assert.is_true(ok)
+      assert.is_true(out == read(ROOT .. "/lua/livestation/catalogue.lua"),
+        "catalogue.lua is stale: regenerate with tools/gen_catalogue.lua")
+    end)
+
+    it("reads LIVESTATION_API_DIR when no folder is given", function()
+      local out, ok = run("LIVESTATION_API_DIR=" .. shell_quote(API_DIR) .. " " .. gen)
+      assert.is_true(ok)
+      assert.is_true(out == read(ROOT .. "/lua/livestation/catalogue.lua"))
+    end)
+
+    it("fails with a message on a folder without operations", function()
+      local out, ok = run(gen .. " /nonexistent-livestation-api 2>&1")
+      assert.is_falsy(ok)
+      assert.are.equal("gen_catalogue: no ops/*.json under /nonexistent-livestation-api\n", out)
+    end)
+
+    it("keeps every member of every operation", function()
+      local cjson = require "cjson"
+      -- JSON with null left out and integral numbers as integers
+      local function norm(v)
+        if type(v) == "number" then return math.tointeger(v) or v end
+        if type(v) ~= "table" then return v end
+        local out = {}
+        for k, x in pairs(v) do
+          if x ~= cjson.null then out[k] = norm(x) end
+        end
+        return out
+      end
+      for _, section in ipairs(catalogue.sections) do
+        local doc = cjson.decode(read(API_DIR .. "/ops/" .. section.file))
+        assert.are.same(norm(doc.operations), section.operations)
+      end
+      local errs = cjson.decode(read(API_DIR .. "/errors.json"))
+      assert.are.same(norm(errs["250119"]), catalogue.errors[250119])
+      assert.are.same(norm(errs.apigw), catalogue.gateway_errors)
+    end)
+  end)
+end)
