@@ -52,7 +52,11 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@./lsrun --dry-run scripts/demo.lua
+	@./lsrun --emulator --speed 20 scripts/channel_day.lua
+
+bench: all
+	@./lsrun bench/emulator_bench.lua 5 32
+	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
 
 catalogue:
 	lua5.4 tools/gen_catalogue.lua > lua/livestation/catalogue.lua
@@ -60,4 +64,4 @@ catalogue:
 clean:
 	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed
 
-.PHONY: all deps test demo catalogue clean
+.PHONY: all deps test demo bench catalogue clean

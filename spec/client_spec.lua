@@ -314,7 +314,12 @@ describe("clock skew", function()
       return 200, date, '{"content":{"ok":true}}'
     end }
     local ls = gateway.client(gw, { attempts = 1 })
+    local lines = {}
+    local log = require "livestation.log"
+    local old = log.set_sink(function(line) lines[#lines + 1] = line end)
     local content, err = ls:call("channel.get", { channelId = CH })
+    log.set_sink(old)
+    assert.matches("WARN  clock skew", lines[1])
     assert.is_nil(err)
     assert.is_true(content.ok)
     assert.equal(2, #gw.requests)

@@ -18,6 +18,7 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
                       [--speed F] [--state FILE] [--lenient-signature]
 options:
   --emulator     run against an in-process Live Station emulator
+  --speed F      with --emulator: run the emulator's clock F times faster
   --dry-run      print each request (method, URL, headers, body) instead of sending it
   --log LEVEL    error, warn, info or debug (default warn, or $LIVESTATION_LOG)
   -v             the same as --log info
@@ -61,9 +62,9 @@ end
 
 -- Starts the in-process emulator; livestation.new{} then reaches it with
 -- no settings. Returns the emulator.
-local function use_emulator()
+local function use_emulator(speed)
   local emulator = require "livestation.emulator"
-  local emu = emulator.new {}
+  local emu = emulator.new { speed = speed }
   local url = emu:start { host = "127.0.0.1", port = 0 }
   client.defaults.endpoint = url
   client.defaults.access_key = emulator.DEFAULT_ACCESS_KEY
@@ -98,6 +99,10 @@ local function parse_options(argv)
     local a = argv[o.i]
     if a == "--emulator" then o.emulator = true
     elseif a == "--dry-run" then o.dry_run = true
+    elseif a == "--speed" then
+      o.i = o.i + 1
+      o.speed = tonumber(argv[o.i])
+      if not o.speed or o.speed <= 0 then return nil, "--speed needs a positive number" end
     elseif a == "-v" then o.log = "info"
     elseif a == "--log" then
       o.i = o.i + 1
@@ -144,7 +149,7 @@ function M.main(argv)
     if cmd == "help" then return cli.help(rest[1], io.stdout, io.stderr) end
     if cmd == "emulator" then return require("livestation.emulator_cli").main(rest) end
     if o.dry_run then use_dry_run() end
-    local emu = o.emulator and use_emulator() or nil
+    local emu = o.emulator and use_emulator(o.speed) or nil
     local status = 2
     run_main(function()
       status = cli.call(function() return client.new {} end, rest, io.stdout, io.stderr)
@@ -172,7 +177,7 @@ function M.main(argv)
     _G.arg[k - 1] = rest[k]
     args.n = k - 1
   end
-  local emu = o.emulator and use_emulator() or nil
+  local emu = o.emulator and use_emulator(o.speed) or nil
   return run_main(fn, args, emu)
 end
 
