@@ -141,6 +141,17 @@ describe("lsrun", function()
     assert.matches("unknown operation", err)
   end)
 
+  it("works from a plain lua5.4 with LUA_PATH and LUA_CPATH", function()
+    local cmd = [[cd "$PWD" && LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/?.so;;" ]] ..
+      [[lua5.4 -e "local l = require 'livestation'
+        local t = l.spawn(function() l.sleep(0.01) return 'from a task' end)
+        local ok, v = t:join() print(v, #l.ops.all())" 2>&1]]
+    local p = assert(io.popen(cmd))
+    local out = p:read("a")
+    p:close()
+    assert.equal("from a task\t70\n", out)
+  end)
+
   describe("against a gateway", function()
     local pid, url, logfile
     setup(function()
