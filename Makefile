@@ -54,6 +54,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@./lsrun --emulator --speed 20 scripts/channel_day.lua
 
+# the suite under AddressSanitizer and UndefinedBehaviorSanitizer
+asan: deps
+	@sh tools/asan.sh
+
 bench: all
 	@./lsrun bench/emulator_bench.lua 5 32
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
@@ -64,4 +68,4 @@ catalogue:
 clean:
 	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed
 
-.PHONY: all deps test demo bench catalogue clean
+.PHONY: all deps test demo asan bench catalogue clean
