@@ -52,6 +52,7 @@ struct ls_task {
   ls_task_state state;
   int nargs;              /* arguments waiting for the first resume */
   int cancel_requested;   /* set while the task is inside a pump */
+  int unref;              /* does not keep run() going (libuv's unref) */
   ls_op *op;              /* what it waits on */
   ls_op *joiners;         /* join ops waiting for this task's end */
   ls_task_hook hook;
@@ -71,6 +72,8 @@ struct ls_core {
   int in_loop;            /* inside run() or a pump: no nested loops */
   int stop_requested;
   int servers;            /* open servers keep run() going */
+  int unref_tasks;        /* live tasks that do not keep run() going */
+  int unref_servers;      /* open servers that do not */
   ls_task *running;
   ls_http *http;
   long long next_id;
@@ -97,7 +100,9 @@ ls_op *ls_op_new(lua_State *L, ls_core *core);
 int ls_op_wait(lua_State *L, ls_op *op);
 /* Marks op complete; its task is resumed later from the safe point. */
 void ls_op_complete(ls_op *op);
+/* A new task inherits unref from the task running when it is made. */
 ls_task *ls_task_spawn(lua_State *L, ls_core *core, int nargs);
+void ls_task_set_unref(ls_task *t, int unref);
 void ls_task_cancel(ls_task *t);
 void ls_core_cancel_all(ls_core *core);
 extern const luaL_Reg ls_task_funcs[];

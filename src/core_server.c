@@ -36,6 +36,7 @@ typedef struct ls_server {
   struct evhttp *http;       /* NULL once closed */
   int handler_ref;
   int self_ref;              /* an open server is anchored: no need to keep it */
+  int unref;                 /* it and its handlers do not keep run() going */
   int port;
   char host[64];
   pending *inflight;         /* requests whose handler is still running */
@@ -195,6 +196,7 @@ static void on_request(struct evhttp_request *req, void *arg) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, srv->handler_ref);
   push_request(L, req);
   t = ls_task_spawn(L, core, 1);
+  if (srv->unref) ls_task_set_unref(t, 1);
   t->hook = reply_hook;
   t->hook_ud = p;
   p->task = t;
@@ -219,6 +221,8 @@ static void server_close(ls_server *srv) {
   evhttp_free(srv->http);
   srv->http = NULL;
   srv->core->servers--;
+  if (srv->unref) srv->core->unref_servers--;
+  srv->unref = 0;
   luaL_unref(srv->core->L, LUA_REGISTRYINDEX, srv->handler_ref);
   srv->handler_ref = LUA_NOREF;
   luaL_unref(srv->core->L, LUA_REGISTRYINDEX, srv->self_ref);
@@ -229,6 +233,21 @@ static int srv_close(lua_State *L) {
   server_close(check_server(L));
   return 0;
 }
+
+/* server:unref() / server:ref(): whether the open server (and the tasks
+** that answer its requests) keep run() going */
+static int srv_set_unref(lua_State *L, int unref) {
+  ls_server *srv = check_server(L);
+  if (srv->http && srv->unref != unref) {
+    srv->unref = unref;
+    srv->core->unref_servers += unref ? 1 : -1;
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int srv_unref(lua_State *L) { return srv_set_unref(L, 1); }
+static int srv_ref(lua_State *L) { return srv_set_unref(L, 0); }
 
 static int srv_port(lua_State *L) {
   lua_pushinteger(L, check_server(L)->port);
@@ -314,6 +333,8 @@ const luaL_Reg ls_server_funcs[] = {
 static const luaL_Reg srv_methods[] = {
   {"close", srv_close},
   {"port", srv_port},
+  {"ref", srv_ref},
+  {"unref", srv_unref},
   {"url", srv_url},
   {NULL, NULL}
 };

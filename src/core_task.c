@@ -112,7 +112,16 @@ static void live_add(ls_core *core, ls_task *t) {
   core->live_tasks++;
 }
 
+void ls_task_set_unref(ls_task *t, int unref) {
+  int alive = t->state != TASK_DONE && t->state != TASK_FAILED && t->state != TASK_CANCELLED;
+  unref = unref != 0;
+  if (t->unref == unref) return;
+  t->unref = unref;
+  if (alive) t->core->unref_tasks += unref ? 1 : -1;
+}
+
 static void live_remove(ls_core *core, ls_task *t) {
+  if (t->unref) core->unref_tasks--;
   if (t->prev_live) t->prev_live->next_live = t->next_live;
   else core->live = t->next_live;
   if (t->next_live) t->next_live->prev_live = t->prev_live;
@@ -271,6 +280,10 @@ ls_task *ls_task_spawn(lua_State *L, ls_core *core, int nargs) {
   t->nargs = nargs;
   t->id = ++core->next_id;
   live_add(core, t);
+  if (core->running && core->running->unref) {
+    t->unref = 1;
+    core->unref_tasks++;
+  }
   ready_push(core, t);
   return t;
 }
@@ -312,7 +325,8 @@ void ls_core_cancel_all(ls_core *core) {
 }
 
 int ls_core_alive(const ls_core *core) {
-  return !core->stop_requested && (core->live_tasks > 0 || core->servers > 0);
+  return !core->stop_requested && (core->live_tasks - core->unref_tasks > 0 ||
+                                   core->servers - core->unref_servers > 0);
 }
 
 int ls_core_run(ls_core *core) {
@@ -402,6 +416,19 @@ static int task_status(lua_State *L) {
 
 static int task_id(lua_State *L) {
   lua_pushinteger(L, check_task(L, 1)->id);
+  return 1;
+}
+
+/* task:unref() / task:ref(): whether the task keeps run() going */
+static int task_unref(lua_State *L) {
+  ls_task_set_unref(check_task(L, 1), 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int task_ref(lua_State *L) {
+  ls_task_set_unref(check_task(L, 1), 0);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -537,7 +564,9 @@ static const luaL_Reg task_methods[] = {
   {"cancel", task_cancel},
   {"id", task_id},
   {"join", task_join},
+  {"ref", task_ref},
   {"status", task_status},
+  {"unref", task_unref},
   {NULL, NULL}
 };
 

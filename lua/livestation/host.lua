@@ -65,7 +65,10 @@ end
 local function use_emulator(speed)
   local emulator = require "livestation.emulator"
   local emu = emulator.new { speed = speed }
-  local url = emu:start { host = "127.0.0.1", port = 0 }
+  local url = assert(emu:start { host = "127.0.0.1", port = 0 })
+  -- the emulator serves the script for as long as the script has work
+  -- (tasks, jobs, webhooks); it does not itself keep lsrun running
+  emu.server:unref()
   client.defaults.endpoint = url
   client.defaults.access_key = emulator.DEFAULT_ACCESS_KEY
   client.defaults.secret_key = emulator.DEFAULT_SECRET_KEY
@@ -82,14 +85,9 @@ end
 -- servers the script started are alive. Returns the exit status.
 local function run_main(fn, args, emu)
   core.set_error_handler(report_task_error)
-  local main = core.spawn(fn, table.unpack(args, 1, args.n or #args))
-  if emu then
-    core.spawn(function()
-      main:join()
-      emu:stop()
-    end)
-  end
+  core.spawn(fn, table.unpack(args, 1, args.n or #args))
   core.run()
+  if emu then emu:stop() end
   return core.stats().failed > 0 and 1 or 0
 end
 
