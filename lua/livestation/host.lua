@@ -68,7 +68,7 @@ local function use_emulator(speed)
   local url = assert(emu:start { host = "127.0.0.1", port = 0 })
   -- the emulator serves the script for as long as the script has work
   -- (tasks, jobs, webhooks); it does not itself keep lsrun running
-  emu.server:unref()
+  emu:unref()
   client.defaults.endpoint = url
   client.defaults.access_key = emulator.DEFAULT_ACCESS_KEY
   client.defaults.secret_key = emulator.DEFAULT_SECRET_KEY

@@ -1,0 +1,126 @@
+-- One Live Station request, start to finish: route (ops.match on the
+-- shared operation table), injected faults, the gateway's checks, due
+-- timers, parameters (validate.from_request, the client's own rules),
+-- the operation's handler, and the answer.
+--
+-- Every operation of the table has exactly one handler; loading this
+-- module fails otherwise, so the table and the emulator cannot drift.
+
+local ops = require "livestation.ops"
+local validate = require "livestation.validate"
+local json = require "livestation.json"
+local errors = require "livestation.errors"
+local reply = require "livestation.emulator.reply"
+local faults = require "livestation.emulator.faults"
+
+local M = {}
+
+-- Handler modules, one per resource group.
+M.MODULES = {}
+for _, name in ipairs { "channel", "record", "snapshot", "curtain", "quality", "restream",
+  "event", "callback", "vod" } do
+  M.MODULES[#M.MODULES + 1] = require("livestation.emulator.handlers." .. name)
+end
+
+local HANDLERS = {}
+for _, mod in ipairs(M.MODULES) do
+  for id, fn in pairs(mod.ops) do
+    assert(ops.get(id), "emulator: handler for unknown operation " .. id)
+    assert(not HANDLERS[id], "emulator: two handlers for " .. id)
+    HANDLERS[id] = fn
+  end
+end
+for _, op in ipairs(ops.all()) do
+  assert(HANDLERS[op.id], "emulator: no handler for " .. op.id)
+end
+M.HANDLERS = HANDLERS
+
+local function hex(h) return string.char(tonumber(h, 16)) end
+
+local function unescape(s)
+  if s:find("+", 1, true) then s = s:gsub("+", " ") end
+  if not s:find("%", 1, true) then return s end
+  return (s:gsub("%%(%x%x)", hex))
+end
+
+-- name -> value of a raw query string (the first of repeated names wins).
+local function parse_query(q)
+  local t = {}
+  if q == nil or q == "" then return t end
+  for pair in q:gmatch("[^&]+") do
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    k = unescape(k)
+    if k ~= "" and t[k] == nil then t[k] = unescape(v) end
+  end
+  return t
+end
+M.parse_query = parse_query
+
+-- The envelope of a validation error: the code validate chose, with the
+-- errors.json message: {0} is the parameter's dotted path (and {1} its
+-- declared type, for 250021).
+local function invalid(op, err)
+  local code = err.code or 250014
+  local param = err.param or "request"
+  local declared
+  if code == 250021 then
+    local p = op.param((param:gsub("%[%d+%]", "")))
+    declared = p and p.type or "value"
+  end
+  return reply.error(code, errors.message(code, param, declared))
+end
+
+-- Live Station failures pass through; anything else is a bug: keep where.
+local function traceback(e)
+  if reply.is_failure(e) then return e end
+  return debug.traceback(tostring(e), 2)
+end
+
+-- Answers one request to the service; also returns the operation id.
+function M.service(emu, req)
+  local op, path_params = ops.match(req.method, req.path)
+  local id = op and op.id
+  if emu.faults.rules[1] then
+    local rule = emu.faults:pick(id, req)
+    if rule then
+      local status, headers, body = faults.apply(rule)
+      if status then return status, headers, body, id end
+    end
+  end
+  if not op then return reply.gateway("300", "URL not found.") end
+  local gw = emu.gateway
+  local status, headers, body = gw:authenticate(req)
+  if status then return status, headers, body, id end
+  status, headers, body = gw:service_headers(req)
+  if status then return status, headers, body, id end
+
+  emu.timeline:run_due()
+  local decoded
+  if op.body_params[1] and req.body and req.body:find("%S") then
+    decoded = json.decode(req.body)
+    if decoded == nil then
+      status, headers, body = reply.error(250012)
+      return status, headers, body, id
+    end
+  end
+  local params, verr = validate.from_request(op, path_params, parse_query(req.query), decoded)
+  if not params then
+    status, headers, body = invalid(op, verr)
+    return status, headers, body, id
+  end
+  local ok, content, total = xpcall(HANDLERS[id], traceback, emu, params)
+  if op.method ~= "GET" then emu:persist() end
+  if not ok then
+    if reply.is_failure(content) then
+      status, headers, body = reply.from_failure(content)
+    else
+      emu:log_error(id .. ": " .. tostring(content))
+      status, headers, body = reply.error(250000)
+    end
+    return status, headers, body, id
+  end
+  status, headers, body = reply.ok(content, total)
+  return status, headers, body, id
+end
+
+return M

@@ -1,0 +1,232 @@
+-- The simulated encoder behind POST/DELETE /_emulator/channels/{id}/publish:
+-- what happens when a stream arrives at a channel and when it stops.
+--
+-- Live channel: READY -> PUBLISHING with PUBLISH_START (and
+-- RTMP_MAIN_STREAM_ENABLED on a failover channel), a thumbnail a moment
+-- later, recording started when immediateOnAir is set. With
+-- isStreamFailOver a backup stream may join (after the main one); when
+-- the main stream stops the output switches to it; when the last stream
+-- stops: recording and curtain end, PUBLISH_END, back to READY.
+-- Re-stream channel: PUBLISHING, each target CONNECTING then PUBLISHING
+-- (FAIL when its RTMP URL contains "fail"), SIMULCAST_STATUS_CHANGE.
+
+local media = require "livestation.emulator.media"
+local events = require "livestation.emulator.events"
+local record = require "livestation.emulator.handlers.record"
+
+-- curtain.lua needs channel.lua, which needs this module: look it up late
+local function curtain() return require "livestation.emulator.handlers.curtain" end
+
+local M = {}
+
+M.THUMBNAIL_MS = 2000
+M.CONNECT_MS = 2000
+
+-- Stream settings from the control request (defaults: 1080p30, 6 Mbps).
+local function stream_of(opts)
+  local d = media.DEFAULT_STREAM
+  return {
+    width = math.tointeger(opts.width) or d.width, height = math.tointeger(opts.height) or d.height,
+    fps = tonumber(opts.fps) or d.fps, video_bitrate = math.tointeger(opts.video_bitrate) or d.video_bitrate,
+    audio_bitrate = math.tointeger(opts.audio_bitrate) or d.audio_bitrate,
+  }
+end
+
+local function say(emu, ch, code, what)
+  events.emit(emu, ch.channelId, code, ch.channelName .. " channel " .. what)
+end
+
+---------------------------------------------------------------- live channels
+
+local function start_live(emu, ch, opts)
+  local now = emu.clock:now()
+  ch.status = "PUBLISHING"
+  ch.recentPublishStartTime = now
+  ch.streamSeq = (ch.streamSeq or 0) + 1
+  ch.ingest = { main = true, backup = false, active = "main", stream = stream_of(opts) }
+  emu.model:touch(ch)
+  say(emu, ch, "PUBLISH_START", "started publishing.")
+  if ch.isStreamFailOver then say(emu, ch, "RTMP_MAIN_STREAM_ENABLED", "is on its main stream.") end
+  emu.timeline:after(M.THUMBNAIL_MS, "encoder.thumbnail", { ref = ch.channelId, seq = ch.streamSeq })
+  if ch.immediateOnAir then record.start(emu, ch) end
+end
+
+-- Ends the broadcast whatever streams are still connected.
+function M.cut(emu, ch)
+  if ch.isRecording then record.stop(emu, ch) end
+  curtain().end_curtain(emu, ch)
+  local now = emu.clock:now()
+  ch.totalPublishSeconds = (ch.totalPublishSeconds or 0) + (now - (ch.recentPublishStartTime or now)) // 1000
+  ch.ingest = nil
+  ch.status = "READY"
+  emu.model:touch(ch)
+  say(emu, ch, "PUBLISH_END", "stopped publishing.")
+end
+
+local function publish_live(emu, ch, opts)
+  if opts.backup then
+    if not ch.isStreamFailOver then return nil, "the channel has no backup stream (isStreamFailOver is false)" end
+    if ch.status ~= "PUBLISHING" or not ch.ingest then return nil, "the main stream must be sent first" end
+    if ch.ingest.backup then return nil, "the backup stream is already publishing" end
+    ch.ingest.backup = true
+    ch.ingest.backup_stream = stream_of(opts)
+    emu.model:touch(ch)
+    say(emu, ch, "BACKUP_SESSION_STREAMING_CONNECTED", "backup stream connected.")
+    return true
+  end
+  if ch.status == "READY" then
+    start_live(emu, ch, opts)
+    return true
+  end
+  if ch.status == "PUBLISHING" and ch.ingest and not ch.ingest.main then
+    ch.ingest.main = true
+    ch.ingest.stream = stream_of(opts)
+    ch.ingest.active = "main"
+    emu.model:touch(ch)
+    say(emu, ch, "RTMP_MAIN_STREAM_ENABLED", "is back on its main stream.")
+    return true
+  end
+  return nil, "the channel is " .. ch.status .. (ch.status == "PUBLISHING" and " already" or ", not READY")
+end
+
+local function unpublish_live(emu, ch, opts)
+  local ingest = ch.ingest
+  if ch.status ~= "PUBLISHING" or not ingest then return nil, "the channel is not publishing" end
+  if opts.backup then
+    if not ingest.backup then return nil, "no backup stream is publishing" end
+    ingest.backup = false
+    ingest.backup_stream = nil
+    emu.model:touch(ch)
+    say(emu, ch, "BACKUP_SESSION_STREAMING_DISCONNECTED", "backup stream disconnected.")
+    if not ingest.main then M.cut(emu, ch) end
+    return true
+  end
+  if not ingest.main then return nil, "the main stream is not publishing" end
+  ingest.main = false
+  if ingest.backup then
+    ingest.active = "backup"
+    emu.model:touch(ch)
+    say(emu, ch, "RTMP_BACKUP_STREAM_ENABLED", "switched to its backup stream.")
+    return true
+  end
+  M.cut(emu, ch)
+  return true
+end
+
+function M.on_thumbnail(emu, t)
+  local ch = emu.model:get("channels", t.ref)
+  if ch and ch.status == "PUBLISHING" and ch.streamSeq == t.seq then
+    say(emu, ch, "THUMBNAIL_CREATE", "thumbnail was created.")
+  end
+end
+
+---------------------------------------------------------------- re-stream channels
+
+local function set_platforms(emu, ch, status)
+  for _, pl in ipairs(ch.platforms) do
+    if pl.connectStatus ~= status then
+      pl.connectStatus = status
+      events.emit(emu, ch.channelId, "SIMULCAST_STATUS_CHANGE",
+        string.format("%s channel's %s target is %s.", ch.channelName, pl.targetName, status))
+    end
+  end
+end
+
+local function publish_restream(emu, ch, opts)
+  if ch.status ~= "READY" then return nil, "the channel is " .. ch.status .. ", not READY" end
+  ch.status = "PUBLISHING"
+  ch.isPublishing = true
+  ch.recentPublishStartTime = emu.clock:now()
+  ch.streamSeq = (ch.streamSeq or 0) + 1
+  ch.ingest = { main = true, active = "main", stream = stream_of(opts) }
+  say(emu, ch, "PUBLISH_START", "started publishing.")
+  set_platforms(emu, ch, "CONNECTING")
+  emu.model:touch(ch)
+  emu.timeline:after(M.CONNECT_MS, "encoder.connected", { ref = ch.channelId, seq = ch.streamSeq })
+  return true
+end
+
+function M.on_connected(emu, t)
+  local ch = emu.model:get("restreams", t.ref)
+  if not ch or ch.status ~= "PUBLISHING" or ch.streamSeq ~= t.seq then return end
+  for _, pl in ipairs(ch.platforms) do
+    local status = pl.rtmpUrl:find("fail", 1, true) and "FAIL" or "PUBLISHING"
+    if pl.connectStatus ~= status then
+      pl.connectStatus = status
+      pl.connectedAt = emu.clock:now()
+      events.emit(emu, ch.channelId, "SIMULCAST_STATUS_CHANGE",
+        string.format("%s channel's %s target is %s.", ch.channelName, pl.targetName, status))
+    end
+  end
+  emu.model:touch(ch)
+end
+
+local function unpublish_restream(emu, ch)
+  if ch.status ~= "PUBLISHING" then return nil, "the channel is not publishing" end
+  local now = emu.clock:now()
+  for _, pl in ipairs(ch.platforms) do
+    if pl.connectStatus == "PUBLISHING" and pl.connectedAt then
+      local secs = (now - pl.connectedAt) // 1000
+      pl.totalPlaySecond = (pl.totalPlaySecond or 0) + secs
+      pl.bytesTotalTrans = (pl.bytesTotalTrans or 0) + secs * (ch.ingest.stream.video_bitrate // 8)
+    end
+    pl.connectedAt = nil
+  end
+  ch.totalPublishSeconds = (ch.totalPublishSeconds or 0) + (now - ch.recentPublishStartTime) // 1000
+  ch.status = "READY"
+  ch.isPublishing = false
+  ch.ingest = nil
+  set_platforms(emu, ch, "READY")
+  emu.model:touch(ch)
+  say(emu, ch, "PUBLISH_END", "stopped publishing.")
+  return true
+end
+
+---------------------------------------------------------------- entry points
+
+-- Starts a stream into channel `id` (live or re-stream). opts: backup,
+-- width, height, fps, video_bitrate, audio_bitrate. Returns the channel
+-- and its kind, or nil, http status, message.
+function M.publish(emu, id, opts)
+  opts = opts or {}
+  local w = emu.model
+  local ch = w:get("channels", id)
+  if ch then
+    local ok, err = publish_live(emu, ch, opts)
+    if not ok then return nil, 409, err end
+    return ch, "live"
+  end
+  ch = w:get("restreams", id)
+  if ch then
+    local ok, err = publish_restream(emu, ch, opts)
+    if not ok then return nil, 409, err end
+    return ch, "restream"
+  end
+  if w:get("vods", id) then return nil, 409, "VOD2LIVE channels publish from their schedule" end
+  return nil, 404, "no channel " .. tostring(id)
+end
+
+function M.unpublish(emu, id, opts)
+  opts = opts or {}
+  local w = emu.model
+  local ch = w:get("channels", id)
+  if ch then
+    local ok, err = unpublish_live(emu, ch, opts)
+    if not ok then return nil, 409, err end
+    return ch, "live"
+  end
+  ch = w:get("restreams", id)
+  if ch then
+    local ok, err = unpublish_restream(emu, ch)
+    if not ok then return nil, 409, err end
+    return ch, "restream"
+  end
+  return nil, 404, "no channel " .. tostring(id)
+end
+
+M.transitions = {
+  ["encoder.thumbnail"] = M.on_thumbnail,
+  ["encoder.connected"] = M.on_connected,
+}
+
+return M
