@@ -14,11 +14,15 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
        lsrun [options] call OP [name=value ...] [--body JSON]
        lsrun ops                          list every operation by group
        lsrun help OP                      an operation's method, path and parameters
+       lsrun jobs [--state FILE] [--json] named jobs: last and next run, outcome
        lsrun emulator [--host H] [--port N] [--access-key K] [--secret-key S]
                       [--speed F] [--state FILE] [--lenient-signature]
 options:
   --emulator     run against an in-process Live Station emulator
-  --speed F      with --emulator: run the emulator's clock F times faster
+  --speed F      with --emulator: the emulator's processing delays F times shorter
+  --state FILE   where named jobs, state and webhook events persist
+                 (default $LIVESTATION_STATE, else ./livestation-state.db)
+  --grace S      on SIGTERM/SIGINT, seconds running jobs get to finish (default 10)
   --dry-run      print each request (method, URL, headers, body) instead of sending it
   --log LEVEL    error, warn, info or debug (default warn, or $LIVESTATION_LOG)
   -v             the same as --log info
@@ -81,14 +85,23 @@ local function report_task_error(id, trace)
   io.stderr:flush()
 end
 
--- Runs fn(...) as the main task; the loop goes on while other tasks or
--- servers the script started are alive. Returns the exit status.
-local function run_main(fn, args, emu)
+-- Runs fn(...) as the main task; the loop goes on while other tasks,
+-- jobs or servers the script started are alive. SIGTERM/SIGINT stop it
+-- gracefully (service.lua). Returns the exit status: 1 when a task, a job
+-- run or an event handler failed.
+local function run_main(fn, args, emu, o)
+  local service = require "livestation.schedule.service"
+  local ok, err = pcall(service.start, { state = o and o.state, grace = o and o.grace })
+  if not ok then
+    io.stderr:write("lsrun: ", tostring(err), "\n")
+    return 2
+  end
   core.set_error_handler(report_task_error)
   core.spawn(fn, table.unpack(args, 1, args.n or #args))
   core.run()
   if emu then emu:stop() end
-  return core.stats().failed > 0 and 1 or 0
+  local failures = service.finish()
+  return (core.stats().failed > 0 or failures > 0) and 1 or 0
 end
 
 local function parse_options(argv)
@@ -101,6 +114,14 @@ local function parse_options(argv)
       o.i = o.i + 1
       o.speed = tonumber(argv[o.i])
       if not o.speed or o.speed <= 0 then return nil, "--speed needs a positive number" end
+    elseif a == "--state" then
+      o.i = o.i + 1
+      o.state = argv[o.i]
+      if not o.state then return nil, "--state needs a file" end
+    elseif a == "--grace" then
+      o.i = o.i + 1
+      o.grace = tonumber(argv[o.i])
+      if not o.grace or o.grace < 0 then return nil, "--grace needs a number of seconds" end
     elseif a == "-v" then o.log = "info"
     elseif a == "--log" then
       o.i = o.i + 1
@@ -127,7 +148,7 @@ local function parse_options(argv)
   return o
 end
 
-local COMMANDS = { call = true, ops = true, help = true, emulator = true }
+local COMMANDS = { call = true, ops = true, help = true, emulator = true, jobs = true }
 
 function M.main(argv)
   local o, err = parse_options(argv)
@@ -146,13 +167,20 @@ function M.main(argv)
     if cmd == "ops" then return cli.list(io.stdout) end
     if cmd == "help" then return cli.help(rest[1], io.stdout, io.stderr) end
     if cmd == "emulator" then return require("livestation.emulator_cli").main(rest) end
+    if cmd == "jobs" then
+      if o.state then
+        table.insert(rest, 1, o.state)
+        table.insert(rest, 1, "--state")
+      end
+      return require("livestation.schedule.service").jobs_main(rest)
+    end
     if o.dry_run then use_dry_run() end
     local emu = o.emulator and use_emulator(o.speed) or nil
     local status = 2
-    run_main(function()
+    local failed = run_main(function()
       status = cli.call(function() return client.new {} end, rest, io.stdout, io.stderr)
-    end, {}, emu)
-    return status
+    end, {}, emu, o)
+    return failed ~= 0 and status == 0 and failed or status
   end
   if o.dry_run then use_dry_run() end
   local fn, chunk_name
@@ -176,7 +204,7 @@ function M.main(argv)
     args.n = k - 1
   end
   local emu = o.emulator and use_emulator(o.speed) or nil
-  return run_main(fn, args, emu)
+  return run_main(fn, args, emu, o)
 end
 
 return M

@@ -33,4 +33,10 @@ M.null = json.null
 M.ops = require "livestation.ops"
 M.log = require "livestation.log"
 
+-- scheduling that survives restarts (livestation.schedule)
+local schedule = require "livestation.schedule"
+M.schedule = schedule
+M.at, M.every, M.cron, M.jobs = schedule.at, schedule.every, schedule.cron, schedule.jobs
+M.state, M.webhook, M.on = schedule.state, schedule.webhook, schedule.on
+
 return M

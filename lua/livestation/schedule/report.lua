@@ -1,0 +1,123 @@
+-- `lsrun jobs [--state FILE] [--json]`: each named job in a state file
+-- with its schedule, last run, outcome and next run, for people on call.
+-- Reads the file only; works whether or not a host is running on it.
+
+local journal = require "livestation.schedule.journal"
+local json = require "livestation.json"
+local store_mod = require "livestation.schedule.store"
+local when = require "livestation.schedule.when"
+local zone = require "livestation.schedule.zone"
+
+local M = {}
+
+M.USAGE = "usage: lsrun jobs [--state FILE] [--json]\n"
+
+local function schedule_text(row, z)
+  if row.kind == "at" then return "at " .. when.iso(tonumber(row.spec) / 1000, z) end
+  if row.kind == "every" then return string.format("every %gs", tonumber(row.spec) / 1000) end
+  return string.format("cron '%s' %s", row.spec, row.tz or "")
+end
+
+-- One table per named job: name, schedule, last (the latest attempt:
+-- scheduled, started, finished, outcome, attempt, detail) and next (epoch
+-- seconds or nil). Returns the list or nil, message.
+function M.collect(store, z)
+  z = z or zone.default()
+  local rows, err = journal.jobs(store)
+  if not rows then return nil, err end
+  local out = {}
+  for _, row in ipairs(rows) do
+    local last = journal.last_run(store, row.name)
+    out[#out + 1] = {
+      name = row.name, kind = row.kind, schedule = schedule_text(row, z), tz = row.tz,
+      next = row.next_ms and row.next_ms / 1000 or nil,
+      last = last and {
+        scheduled = last.scheduled_ms / 1000, started = last.started, finished = last.finished,
+        outcome = last.outcome, attempt = last.attempt, detail = last.detail,
+      } or nil,
+    }
+  end
+  return out
+end
+
+local function outcome_text(last)
+  local s = last.outcome
+  if last.attempt > 1 then s = s .. " (attempt " .. last.attempt .. ")" end
+  if last.detail and last.outcome ~= "ok" then s = s .. ": " .. last.detail end
+  return s
+end
+
+-- The listing as aligned text lines; times in each job's zone (a cron
+-- job's tz), else in z (default the host's).
+function M.render(jobs, z)
+  z = z or zone.default()
+  local lines = { { "JOB", "SCHEDULE", "LAST RUN", "NEXT RUN", "OUTCOME" } }
+  for _, j in ipairs(jobs) do
+    local jz = j.tz and zone.load(j.tz) or z
+    lines[#lines + 1] = {
+      j.name, j.schedule,
+      j.last and when.iso(j.last.scheduled, jz) or "-",
+      j.next and when.iso(j.next, jz) or "-",
+      j.last and outcome_text(j.last) or "-",
+    }
+  end
+  local width = {}
+  for _, l in ipairs(lines) do
+    for i = 1, 4 do width[i] = math.max(width[i] or 0, #l[i]) end
+  end
+  local out = {}
+  for _, l in ipairs(lines) do
+    local parts = {}
+    for i = 1, 4 do parts[i] = l[i] .. string.rep(" ", width[i] - #l[i]) end
+    parts[5] = l[5]
+    out[#out + 1] = table.concat(parts, "  ")
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- The command: returns an exit status (0, 1 when the file cannot be read,
+-- 2 on a usage error).
+function M.main(argv, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local path, as_json
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--state" then
+      i = i + 1
+      path = argv[i]
+      if not path then err:write("lsrun: --state needs a file\n", M.USAGE) return 2 end
+    elseif a == "--json" then
+      as_json = true
+    elseif a == "--help" or a == "-h" then
+      out:write(M.USAGE)
+      return 0
+    else
+      err:write("lsrun: jobs: unexpected argument '", a, "'\n", M.USAGE)
+      return 2
+    end
+    i = i + 1
+  end
+  path = path or store_mod.default_path()
+  local f = io.open(path, "rb")
+  if not f then
+    err:write("lsrun: no state file at ", path, "\n")
+    return 1
+  end
+  f:close()
+  local store, oerr = store_mod.open(path)
+  if not store then err:write("lsrun: ", oerr, "\n") return 1 end
+  local jobs, cerr = M.collect(store)
+  store:close()
+  if not jobs then err:write("lsrun: ", path, ": ", cerr, "\n") return 1 end
+  if as_json then
+    out:write(json.encode(json.array(jobs)), "\n")
+  elseif #jobs == 0 then
+    out:write("no named jobs in ", path, "\n")
+  else
+    out:write(M.render(jobs))
+  end
+  return 0
+end
+
+return M

@@ -1,0 +1,199 @@
+-- One scheduled run of a job: its attempts (each calls the job's function
+-- in a task of its own), the timeout that cancels an attempt, the pause
+-- between retries, the journal rows of a named job and one log line per
+-- attempt: job, scheduled time, lateness, duration, outcome.
+--
+-- A run is a "runner" task. Cancelling the runner (shutdown) cancels the
+-- attempt in progress and records it as cancelled.
+
+local core = require "livestation.core"
+local journal = require "livestation.schedule.journal"
+local log = require "livestation.log"
+local when = require "livestation.schedule.when"
+
+local M = {}
+
+M.MAX_BACKOFF = 3600
+
+-- Seconds to wait before the attempt after `attempt`.
+function M.backoff(retry, attempt)
+  local b = retry.backoff
+  if type(b) == "function" then return math.max(0, tonumber(b(attempt)) or 0) end
+  return math.min(b * 2 ^ (attempt - 1), M.MAX_BACKOFF)
+end
+
+-- Keeps the first line of an error for the journal; the full text and
+-- traceback go to the log.
+local function on_error(e)
+  local msg = tostring(e)
+  local trace = debug.traceback(msg, 2)
+  trace = trace:gsub("\n\t%[C%]: in function 'xpcall'.*$", "") -- our own frames
+  return { message = msg:match("^[^\n]*"), trace = trace }
+end
+
+local function call(fn, ctx)
+  return xpcall(fn, on_error, ctx)
+end
+
+local function watch(run, seconds)
+  core.sleep(seconds)
+  if run.task then
+    run.timed_out = true
+    run.task:cancel()
+  end
+end
+
+local LEVEL = { ok = "info", skipped = "info", failed = "error", timeout = "error",
+                cancelled = "warn", interrupted = "warn" }
+
+-- Logs one attempt (job, scheduled, lateness, duration, outcome) and
+-- counts the final ones.
+local function report(S, job, run, outcome, started, finished, fields)
+  local f = {
+    job = job.label, scheduled = when.iso(run.scheduled / 1000, job.zone),
+    attempt = run.attempt, outcome = outcome,
+    lateness_ms = math.floor((started - run.scheduled / 1000) * 1000 + 0.5),
+    duration_ms = math.floor((finished - started) * 1000 + 0.5),
+  }
+  for k, v in pairs(fields) do f[k] = v end
+  local level = LEVEL[outcome] or "warn"
+  if f.retry_in then level = "warn" else S.count(outcome) end
+  log[level]("job run", f)
+  job.last = {
+    scheduled = run.scheduled / 1000, started = started, finished = finished,
+    outcome = outcome, attempt = run.attempt, error = fields.error,
+  }
+end
+
+-- Ends the journal row of an attempt cut short; owed another attempt
+-- when the retry policy allows.
+local function close_cancelled(S, job, run)
+  local finished = core.now()
+  local retry_at
+  if run.attempt < job.retry.attempts then retry_at = finished end
+  if run.row then
+    journal.finish(S.get_store(), run.row, "cancelled", finished, "stopped before it finished", retry_at)
+    run.row = nil
+  end
+  report(S, job, run, "cancelled", run.started, finished, { error = "stopped before it finished" })
+end
+
+-- Runs one attempt; returns its outcome.
+local function attempt_once(S, job, run)
+  run.phase = "running"
+  local started = core.now()
+  run.started = started
+  if job.name then
+    local id, err = journal.start(S.get_store(), job.name, run.scheduled, run.attempt, started)
+    if not id then
+      -- most often the run is already in the journal: never run it twice
+      log.error("job run not started: journal refused it", { job = job.label,
+        scheduled = when.iso(run.scheduled / 1000, job.zone), attempt = run.attempt, error = err })
+      return "refused"
+    end
+    run.row = id
+  end
+  local ctx = {
+    job = job.name or job.label, scheduled = run.scheduled / 1000,
+    attempt = run.attempt, lateness = started - run.scheduled / 1000,
+  }
+  run.timed_out = false
+  run.task = core.spawn(call, job.fn, ctx)
+  local watchdog = job.timeout and core.spawn(watch, run, job.timeout)
+  run.watchdog = watchdog
+  local joined, fn_ok, err = run.task:join()
+  run.task = nil
+  if watchdog then watchdog:cancel() end
+  run.watchdog = nil
+  local outcome, detail, trace
+  if joined then
+    if fn_ok then outcome = "ok" else outcome, detail, trace = "failed", err.message, err.trace end
+  else
+    outcome = run.timed_out and "timeout" or "cancelled"
+    detail = run.timed_out and string.format("timed out after %gs", job.timeout) or "cancelled"
+  end
+  local finished = core.now()
+  local retry_at -- also when stopping: the next start owes it
+  if outcome ~= "ok" and run.attempt < job.retry.attempts then
+    retry_at = finished + M.backoff(job.retry, run.attempt)
+  end
+  if run.row then
+    journal.finish(S.get_store(), run.row, outcome, finished, detail, retry_at)
+    run.row = nil
+  end
+  report(S, job, run, outcome, started, finished, {
+    error = detail, traceback = outcome == "failed" and trace or nil,
+    retry_in = (retry_at and not S.stopping) and string.format("%.3fs", retry_at - finished) or nil,
+  })
+  return outcome, retry_at
+end
+
+-- Sleeps until wall-clock time t: the loop's timers run on another clock
+-- and may wake a little early.
+local function sleep_until(t)
+  local left = t - core.now()
+  while left > 0 do
+    core.sleep(left)
+    left = t - core.now()
+  end
+end
+
+local function body(S, job, run)
+  local _ <close> = setmetatable({}, { __close = function()
+    if run.task then -- cancelled from outside while the function ran
+      local t = run.task
+      run.task = nil
+      t:cancel()
+      if run.watchdog then run.watchdog:cancel() end
+      close_cancelled(S, job, run)
+    end
+    S.runs[run] = nil
+    job.active = job.active - 1
+  end })
+  if run.not_before then
+    run.phase = "backoff"
+    sleep_until(run.not_before / 1000)
+  end
+  while true do
+    local outcome, retry_at = attempt_once(S, job, run)
+    if outcome == "ok" or outcome == "refused" or not retry_at or S.stopping then return end
+    run.phase = "backoff"
+    sleep_until(retry_at)
+    run.attempt = run.attempt + 1
+  end
+end
+
+local function runner(S, job, run)
+  body(S, job, run)
+  S.after_run(job)
+end
+
+-- Starts item {scheduled (ms), attempt, not_before (ms)} of job as a task.
+function M.start(S, job, item)
+  local run = { job = job, scheduled = item.scheduled, attempt = item.attempt or 1,
+                not_before = item.not_before, phase = "waiting" }
+  job.active = job.active + 1
+  S.runs[run] = true
+  run.runner = core.spawn(runner, S, job, run)
+  return run
+end
+
+-- Cancels a run (shutdown). A runner cancelled before it ever ran has no
+-- guard to clean up after it: do it here.
+function M.cancel(S, run)
+  run.runner:cancel()
+  if S.runs[run] then
+    S.runs[run] = nil
+    run.job.active = run.job.active - 1
+  end
+end
+
+-- Records a run that will not happen (overlap, missed while down).
+function M.skip(S, job, scheduled, detail)
+  if job.name then journal.record(S.get_store(), job.name, scheduled, "skipped", detail) end
+  S.count("skipped")
+  log.info("job run", { job = job.label, scheduled = when.iso(scheduled / 1000, job.zone),
+    outcome = "skipped", reason = detail })
+end
+
+return M

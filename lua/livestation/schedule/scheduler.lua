@@ -1,0 +1,271 @@
+-- A scheduler: the jobs, timers, runs, state file, webhook receivers and
+-- shutdown of one host. livestation.schedule keeps a default one; tests
+-- make their own (a restart is a new scheduler on the same state file).
+--
+-- Its functions are plain fields (S.at(...), not S:at(...)) so they can be
+-- handed out as livestation.at and friends.
+
+local core = require "livestation.core"
+local job_mod = require "livestation.schedule.job"
+local run_mod = require "livestation.schedule.run"
+local log = require "livestation.log"
+local state_mod = require "livestation.schedule.state"
+local store_mod = require "livestation.schedule.store"
+local timers_mod = require "livestation.schedule.timers"
+local triggers = require "livestation.schedule.triggers"
+local webhook_mod = require "livestation.schedule.webhook"
+local when = require "livestation.schedule.when"
+local zone = require "livestation.schedule.zone"
+local cron = require "livestation.schedule.cron"
+
+local M = {}
+
+local SHUTDOWN_POLL = 0.02 -- seconds between looks at the runs still going
+
+-- The public face of a job: fields id, name, kind, label; functions that
+-- work called with . or :.
+local function job_handle(S, job)
+  local h = { id = job.id, name = job.name, kind = job.kind, label = job.label }
+  function h.cancel() return job_mod.cancel(S, job) end
+  function h.next_run() return job.next_ms and job.next_ms / 1000 or nil end
+  function h.last_run()
+    if not job.last then return nil end
+    local c = {}
+    for k, v in pairs(job.last) do c[k] = v end
+    return c
+  end
+  function h.status()
+    if job.state == "scheduled" and job.active > 0 then return "running" end
+    return job.state
+  end
+  function h.running() return job.active end
+  job.handle = h
+  return h
+end
+
+-- opts: state (path of the state file; default $LIVESTATION_STATE or
+-- ./livestation-state.db, opened when first needed).
+function M.new(opts)
+  opts = opts or {}
+  local S = {
+    clock = timers_mod.real_clock,
+    state_path = opts.state,
+    registry = {},      -- id -> job
+    by_name = {},
+    runs = {},          -- run -> true, while its runner lives
+    counts = { ok = 0, failed = 0, timeout = 0, cancelled = 0, skipped = 0 },
+    stopping = false,
+  }
+  S.timers = timers_mod.new(S.clock)
+  local last_id = 0
+  local store
+
+  ---------------------------------------------------------------- internals
+
+  function S.next_id()
+    last_id = last_id + 1
+    return last_id
+  end
+
+  function S.count(outcome)
+    S.counts[outcome] = (S.counts[outcome] or 0) + 1
+  end
+
+  function S.register(job)
+    if job.name then
+      if S.by_name[job.name] then
+        error("a job named '" .. job.name .. "' is already scheduled", 0)
+      end
+      S.by_name[job.name] = job
+    end
+    S.registry[job.id] = job
+  end
+
+  function S.unregister(job)
+    S.registry[job.id] = nil
+    if job.name and S.by_name[job.name] == job then S.by_name[job.name] = nil end
+  end
+
+  function S.after_run(job)
+    job_mod.pump(S, job)
+    job_mod.maybe_done(S, job)
+  end
+
+  -- The open store; opens the state file on first use. Raises when it
+  -- cannot: a named job or state without its file cannot keep its promise.
+  function S.get_store()
+    if store and store:is_open() then return store end
+    local err
+    store, err = store_mod.open(S.state_path)
+    if not store then error(err, 0) end
+    S.state_path = store.path
+    return store
+  end
+
+  ---------------------------------------------------------------- the API
+
+  -- Chooses the state file (before anything uses it, or to switch files
+  -- when no named job is scheduled). Returns the path.
+  function S.open(path)
+    path = path or store_mod.default_path()
+    if store and store:is_open() then
+      if store.path == path then return path end
+      if next(S.by_name) then
+        error("open: named jobs are using " .. store.path .. "; cannot switch state files", 2)
+      end
+      store:close()
+    end
+    S.state_path = path
+    S.get_store()
+    return path
+  end
+
+  function S.state_file()
+    return S.state_path or store_mod.default_path()
+  end
+
+  local function check_fn(fn, fname)
+    if type(fn) ~= "function" then error(fname .. ": fn must be a function", 3) end
+  end
+
+  local function check_running(fname)
+    if S.stopping then error(fname .. ": the scheduler is shutting down", 3) end
+  end
+
+  local function make(trigger, fn, o)
+    local ok, job = pcall(job_mod.create, S, trigger, fn, o)
+    if not ok then error(job, 3) end
+    return job_handle(S, job)
+  end
+
+  -- at(when, fn, opts): once, at epoch seconds, ISO-8601 text or a date
+  -- table (read in opts.tz or the host's zone).
+  function S.at(when_, fn, opts)
+    check_fn(fn, "at")
+    check_running("at")
+    local o = job_mod.options(opts, "at")
+    local z = zone.resolve(opts and opts.tz, 2)
+    local t, err = when.parse(when_, z)
+    if not t then error("at: " .. err, 2) end
+    local tr = triggers.at(math.floor(t * 1000 + 0.5), z)
+    return make(tr, fn, o)
+  end
+
+  -- every(seconds, fn, opts): every interval (fractions allowed, 1 ms at
+  -- least), the first run one interval from now.
+  function S.every(seconds, fn, opts)
+    check_fn(fn, "every")
+    check_running("every")
+    if type(seconds) ~= "number" or seconds < 0.001 or seconds ~= seconds or seconds == math.huge then
+      error("every: seconds must be a number >= 0.001", 2)
+    end
+    local o = job_mod.options(opts, "every")
+    local z = zone.resolve(opts and opts.tz, 2)
+    return make(triggers.every(math.floor(seconds * 1000 + 0.5), z), fn, o)
+  end
+
+  -- cron(expr, fn, opts): a cron expression in opts.tz (default the
+  -- host's zone).
+  function S.cron(expr, fn, opts)
+    check_fn(fn, "cron")
+    check_running("cron")
+    local o = job_mod.options(opts, "cron")
+    local z = zone.resolve(opts and opts.tz, 2)
+    local spec, err = cron.parse(expr)
+    if not spec then error(err, 2) end
+    local tr = triggers.cron(spec, z)
+    if not tr:next(S.clock.now_ms()) then
+      error("cron: '" .. expr .. "' never fires", 2)
+    end
+    return make(tr, fn, o)
+  end
+
+  -- Scheduled jobs (not done, not cancelled), in the order they were made.
+  function S.jobs()
+    local list = {}
+    for _, job in pairs(S.registry) do list[#list + 1] = job end
+    table.sort(list, function(a, b) return a.id < b.id end)
+    for i, job in ipairs(list) do list[i] = job.handle end
+    return list
+  end
+
+  S.state = state_mod.new(S.get_store)
+
+  local hooks = webhook_mod.new(S)
+  S.webhook = hooks.webhook
+  S.on = hooks.on
+
+  ---------------------------------------------------------------- stopping
+
+  -- Runs whose final outcome was not ok: failed, timed out, or cancelled
+  -- by shutdown; plus event handlers that failed.
+  function S.failures()
+    local c = S.counts
+    return c.failed + c.timeout + c.cancelled + (c.handler_failed or 0)
+  end
+
+  function S.stats()
+    local c = {}
+    for k, v in pairs(S.counts) do c[k] = v end
+    local n = 0
+    for _ in pairs(S.runs) do n = n + 1 end
+    c.running = n
+    local j = 0
+    for _ in pairs(S.registry) do j = j + 1 end
+    c.jobs = j
+    c.timers = S.timers:count()
+    return c
+  end
+
+  local function cancel_all()
+    for r in pairs(S.runs) do run_mod.cancel(S, r) end
+    hooks.cancel_all()
+  end
+
+  local function busy()
+    return next(S.runs) ~= nil or hooks.busy()
+  end
+
+  -- shutdown(grace): no new runs start and receivers close; runs going
+  -- on get grace seconds, then are cancelled. Called again (a second
+  -- signal), it cancels at once. Returns true when every run of this
+  -- host ended well (failures() == 0).
+  function S.shutdown(grace)
+    grace = grace or 0
+    if S.stopping then
+      S.forced = true
+      cancel_all()
+      return S.failures() == 0
+    end
+    S.stopping = true
+    S.timers:close()
+    for _, job in pairs(S.registry) do job.entry = nil end
+    hooks.close_receivers()
+    -- runs waiting (a retry's pause, a queued start) need no grace
+    for r in pairs(S.runs) do
+      if r.phase ~= "running" then run_mod.cancel(S, r) end
+    end
+    local deadline = core.monotonic() + grace
+    if busy() then
+      log.warn("shutting down: waiting for runs to finish", { grace = grace })
+    end
+    while busy() and not S.forced and core.monotonic() < deadline do
+      core.sleep(math.min(SHUTDOWN_POLL, math.max(0, deadline - core.monotonic())))
+    end
+    if busy() then
+      log.warn("shutting down: cancelling what is still running")
+      cancel_all()
+    end
+    return S.failures() == 0
+  end
+
+  -- Shuts down at once and closes the state file.
+  function S.close()
+    if not S.stopping then S.shutdown(0) else cancel_all() end
+    if store then store:close() end
+  end
+
+  return S
+end
+
+return M

@@ -1,0 +1,75 @@
+-- What the host (lsrun) calls around a script: choose the state file,
+-- turn SIGTERM/SIGINT into a graceful shutdown, report whether any run
+-- failed, and the `lsrun jobs` command.
+--
+--   service.start{ state = FILE, grace = 10 }   before the script runs
+--   core.run()
+--   local failed = service.finish()             after the loop returns
+
+local core = require "livestation.core"
+local log = require "livestation.log"
+local report = require "livestation.schedule.report"
+local schedule = require "livestation.schedule"
+
+local M = {}
+
+M.DEFAULT_GRACE = 10
+
+local handles = {}
+local signalled = false
+local grace_now = M.DEFAULT_GRACE
+
+-- First TERM/INT: no new runs; running ones get `grace` seconds; then the
+-- loop stops. A second one: everything is cancelled and the loop stops.
+local function on_signal(name, grace)
+  if signalled then
+    log.warn("second signal: stopping now", { signal = name })
+    schedule.shutdown(0)
+    core.stop()
+    return
+  end
+  signalled = true
+  log.warn("signal: shutting down", { signal = name, grace = grace })
+  schedule.shutdown(grace)
+  core.stop()
+end
+
+-- opts: state (the state file; default $LIVESTATION_STATE or
+-- ./livestation-state.db, opened only when a named job, state or a
+-- webhook needs it), grace (seconds, default 10), signals (default true).
+-- Calling it again changes the state file and grace; the signal handlers
+-- are installed once.
+function M.start(opts)
+  opts = opts or {}
+  local grace = opts.grace or grace_now
+  if type(grace) ~= "number" or grace < 0 then error("service.start: grace must be seconds >= 0", 2) end
+  grace_now = grace
+  if opts.state then schedule.open(opts.state) end
+  if opts.signals ~= false and #handles == 0 then
+    signalled = false
+    for _, name in ipairs { "TERM", "INT" } do
+      handles[#handles + 1] = core.on_signal(name, function(sig) on_signal(sig, grace_now) end)
+    end
+  end
+end
+
+-- True when a signal asked the host to stop.
+function M.signalled()
+  return signalled
+end
+
+-- After the loop: closes the signal handlers and the state file. Returns
+-- the number of runs and event handlers that did not end well (failed,
+-- timed out, cancelled by shutdown); the host exits 1 when it is not 0.
+function M.finish()
+  for _, h in ipairs(handles) do h:close() end
+  handles = {}
+  local failures = schedule.failures()
+  schedule.close()
+  return failures
+end
+
+-- `lsrun jobs [--state FILE] [--json]`; returns the exit status.
+M.jobs_main = report.main
+
+return M
