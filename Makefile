@@ -52,7 +52,9 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@./lsrun --emulator --speed 20 scripts/channel_day.lua
+	@rm -f build/demo-state.db build/demo-state.db-wal build/demo-state.db-shm
+	@./lsrun --emulator --speed 10 --state build/demo-state.db \
+		scripts/scheduled_broadcast.lua scripts/examples/demo_broadcast.lua
 
 # the suite under AddressSanitizer and UndefinedBehaviorSanitizer
 asan: deps

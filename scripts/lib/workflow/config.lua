@@ -1,0 +1,108 @@
+-- Config files of the workflows: a Lua file that returns a table (run
+-- with nothing in scope but env("NAME"), which reads the environment, so
+-- keys need not be written into the file), or a JSON object (.json).
+-- from_args checks it against a schema and, when anything is wrong,
+-- prints one line per problem ("FILE: path: message") on stderr and ends
+-- the process with status 2 before anything is done.
+
+local json = require "livestation.json"
+local schema = require "workflow.schema"
+
+local M = {}
+
+local function read(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- JSON null is "not set".
+local function drop_nulls(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do
+    if x ~= json.null then out[k] = drop_nulls(x) end
+  end
+  return out
+end
+
+local function load_json(text)
+  local v, err = json.decode(text)
+  if v == nil then return nil, "not valid JSON: " .. tostring(err):gsub("^json%.decode: ", "") end
+  if type(v) ~= "table" or (json.is_array(v) and next(v) ~= nil) then
+    return nil, "the JSON text must be an object"
+  end
+  return drop_nulls(v)
+end
+
+local function load_lua(text, path)
+  local missing = {}
+  local env = {}
+  env.env = function(name)
+    local v = os.getenv(tostring(name))
+    if v == nil or v == "" then missing[#missing + 1] = tostring(name) end
+    return v
+  end
+  local chunk, err = load(text, "=" .. path, "t", env)
+  if not chunk then return nil, "not valid Lua: " .. err end
+  local ok, v = pcall(chunk)
+  if not ok then return nil, "error while reading it: " .. tostring(v) end
+  if v == nil then -- settings written as plain assignments
+    env.env = nil
+    v = env
+  end
+  if type(v) ~= "table" then return nil, "the file must return a table of settings" end
+  if #missing > 0 then
+    return nil, "environment variable" .. (#missing > 1 and "s " or " ") .. table.concat(missing, ", ")
+      .. " not set"
+  end
+  return v
+end
+
+-- The raw table in path, or nil, message.
+function M.read(path)
+  local text, err = read(path)
+  if not text then return nil, "cannot read it: " .. tostring(err):gsub("^" .. path:gsub("%p", "%%%0") .. ": ", "") end
+  if path:match("%.json$") then return load_json(text) end
+  return load_lua(text, path)
+end
+
+-- The checked config, or nil and the problem lines (without the file).
+function M.load(path, spec)
+  local raw, err = M.read(path)
+  if not raw then return nil, { err } end
+  local cfg, problems = schema.check(spec, raw)
+  if #problems > 0 then return nil, problems end
+  return cfg
+end
+
+-- Prints why and ends the process: status 2, as for a usage error.
+function M.fail(path, problems)
+  for _, p in ipairs(problems) do io.stderr:write(path, ": ", p, "\n") end
+  io.stderr:flush()
+  io.stdout:flush()
+  os.exit(2)
+end
+
+-- The checked config named by the script's arguments (CONFIG, or
+-- --check CONFIG: check it, say so and exit); exits on problems.
+-- Returns the config and its path.
+function M.from_args(args, spec, usage)
+  local check_only = args[1] == "--check"
+  local path = check_only and args[2] or args[1]
+  if not path or path == "" or path:sub(1, 1) == "-" then
+    io.stderr:write("usage: ", usage, "\n")
+    os.exit(2)
+  end
+  local cfg, problems = M.load(path, spec)
+  if not cfg then M.fail(path, problems) end
+  if check_only then
+    io.stdout:write(path, ": ok\n")
+    os.exit(0)
+  end
+  return cfg, path
+end
+
+return M
