@@ -122,14 +122,17 @@ end
 
 ---------------------------------------------------------------- re-stream channels
 
+-- Sets one target's status, announcing it when it changes.
+local function set_platform(emu, ch, pl, status)
+  if pl.connectStatus == status then return false end
+  pl.connectStatus = status
+  events.emit(emu, ch.channelId, "SIMULCAST_STATUS_CHANGE",
+    string.format("%s channel's %s target is %s.", ch.channelName, pl.targetName, status))
+  return true
+end
+
 local function set_platforms(emu, ch, status)
-  for _, pl in ipairs(ch.platforms) do
-    if pl.connectStatus ~= status then
-      pl.connectStatus = status
-      events.emit(emu, ch.channelId, "SIMULCAST_STATUS_CHANGE",
-        string.format("%s channel's %s target is %s.", ch.channelName, pl.targetName, status))
-    end
-  end
+  for _, pl in ipairs(ch.platforms) do set_platform(emu, ch, pl, status) end
 end
 
 local function publish_restream(emu, ch, opts)
@@ -151,12 +154,7 @@ function M.on_connected(emu, t)
   if not ch or ch.status ~= "PUBLISHING" or ch.streamSeq ~= t.seq then return end
   for _, pl in ipairs(ch.platforms) do
     local status = pl.rtmpUrl:find("fail", 1, true) and "FAIL" or "PUBLISHING"
-    if pl.connectStatus ~= status then
-      pl.connectStatus = status
-      pl.connectedAt = emu.clock:now()
-      events.emit(emu, ch.channelId, "SIMULCAST_STATUS_CHANGE",
-        string.format("%s channel's %s target is %s.", ch.channelName, pl.targetName, status))
-    end
+    if set_platform(emu, ch, pl, status) then pl.connectedAt = emu.clock:now() end
   end
   emu.model:touch(ch)
 end
@@ -184,44 +182,29 @@ end
 
 ---------------------------------------------------------------- entry points
 
+-- Hands channel `id` to `live` or `restream` by its kind: the channel
+-- and the kind, or nil, http status, message.
+local function drive(emu, id, opts, live, restream)
+  local w = emu.model
+  local ch, kind, act = w:get("channels", id), "live", live
+  if not ch then ch, kind, act = w:get("restreams", id), "restream", restream end
+  if not ch then return nil, 404, "no channel " .. tostring(id) end
+  local ok, err = act(emu, ch, opts or {})
+  if not ok then return nil, 409, err end
+  return ch, kind
+end
+
 -- Starts a stream into channel `id` (live or re-stream). opts: backup,
 -- width, height, fps, video_bitrate, audio_bitrate. Returns the channel
 -- and its kind, or nil, http status, message.
 function M.publish(emu, id, opts)
-  opts = opts or {}
-  local w = emu.model
-  local ch = w:get("channels", id)
-  if ch then
-    local ok, err = publish_live(emu, ch, opts)
-    if not ok then return nil, 409, err end
-    return ch, "live"
-  end
-  ch = w:get("restreams", id)
-  if ch then
-    local ok, err = publish_restream(emu, ch, opts)
-    if not ok then return nil, 409, err end
-    return ch, "restream"
-  end
-  if w:get("vods", id) then return nil, 409, "VOD2LIVE channels publish from their schedule" end
-  return nil, 404, "no channel " .. tostring(id)
+  -- channel ids are unique across kinds, so this cannot hide another
+  if emu.model:get("vods", id) then return nil, 409, "VOD2LIVE channels publish from their schedule" end
+  return drive(emu, id, opts, publish_live, publish_restream)
 end
 
 function M.unpublish(emu, id, opts)
-  opts = opts or {}
-  local w = emu.model
-  local ch = w:get("channels", id)
-  if ch then
-    local ok, err = unpublish_live(emu, ch, opts)
-    if not ok then return nil, 409, err end
-    return ch, "live"
-  end
-  ch = w:get("restreams", id)
-  if ch then
-    local ok, err = unpublish_restream(emu, ch)
-    if not ok then return nil, 409, err end
-    return ch, "restream"
-  end
-  return nil, 404, "no channel " .. tostring(id)
+  return drive(emu, id, opts, unpublish_live, unpublish_restream)
 end
 
 M.transitions = {

@@ -9,29 +9,20 @@ local M = {}
 
 local fail = reply.fail
 
-function M.channel(emu, id)
-  return emu.model:get("channels", id) or fail(250100)
+-- A lookup in `bucket` that fails with `code` on an unknown id.
+local function finder(bucket, code)
+  return function(emu, id) return emu.model:get(bucket, id) or fail(code) end
 end
 
-function M.restream(emu, id)
-  return emu.model:get("restreams", id) or fail(250100)
-end
-
-function M.vod(emu, id)
-  return emu.model:get("vods", id) or fail(250100)
-end
+M.channel = finder("channels", 250100)
+M.restream = finder("restreams", 250100)
+M.vod = finder("vods", 250100)
+M.quality = finder("qualities", 250300)
+M.quality_set = finder("quality_sets", 250301)
 
 -- A live channel named in a request body.
 function M.channel_in_body(emu, bucket, id)
   return emu.model:get(bucket, id) or fail(250123)
-end
-
-function M.quality(emu, id)
-  return emu.model:get("qualities", id) or fail(250300)
-end
-
-function M.quality_set(emu, id)
-  return emu.model:get("quality_sets", id) or fail(250301)
 end
 
 -- A numeric id that came as a path string ("snapshotId"): the integer, or

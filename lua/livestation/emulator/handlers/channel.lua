@@ -90,9 +90,15 @@ function M.check_protocol(set, protocol)
   if (LL[protocol] or false) ~= (set.isEnabledUll == true) then fail(250002, "qualitySetId") end
 end
 
-local function status_fail(ch, action)
+-- An update keeps a channel in the HLS family or in LL_HLS.
+function M.check_protocol_change(ch, protocol)
+  if (LL[protocol] or false) ~= (LL[ch.outputProtocol] or false) then fail(250002, "outputProtocol") end
+end
+
+function M.status_fail(ch, action)
   fail(250005, string.format("%s a channel in status %s", action, ch.status))
 end
+local status_fail = M.status_fail
 
 -- A new Global Edge, or the existing one named in the request.
 local function cdn_from_request(emu, c)
@@ -142,44 +148,62 @@ end
 local ops = {}
 M.ops = ops
 
-ops["channel.create"] = function(emu, p)
-  local w, now = emu.model, emu.clock:now()
+-- A channel id stamped `now`, unused by channels of every kind.
+function M.new_id(emu, now)
+  local w = emu.model
+  return media.channel_id(now, function(x)
+    return w:get("channels", x) or w:get("restreams", x) or w:get("vods", x)
+  end)
+end
+
+-- What creating a live or a VOD2LIVE channel shares: the quality set with
+-- the protocol and DRM it allows, a new id, the Global Edge; these fields
+-- are added to `ch`, the kind's own, which it returns CREATING.
+function M.new_channel(emu, p, ch)
   local set = find.quality_set(emu, p.qualitySetId)
   local protocol = p.outputProtocol or "HLS"
   M.check_protocol(set, protocol)
   if p.drmEnabledYn and quality.set_has(emu, set, "BYPASS") then fail(250002, "drmEnabledYn") end
-  local id = media.channel_id(now, function(x)
-    return w:get("channels", x) or w:get("restreams", x) or w:get("vods", x)
-  end)
+  local now = emu.clock:now()
+  ch.channelId, ch.instanceNo, ch.qualitySetId = M.new_id(emu, now), emu.model:next_id("instance"), set.id
+  ch.outputProtocol, ch.status, ch.cdn = protocol, "CREATING", cdn_from_request(emu, p.cdn)
+  ch.drmEnabledYn, ch.drm = p.drmEnabledYn == true, p.drm
+  ch.createdTime, ch.recentPublishStartTime, ch.totalPublishSeconds = now, 0, 0
+  ch.alertOn = false
+  return ch
+end
+
+ops["channel.create"] = function(emu, p)
   local publish, global = media.publish_urls(p.ingestProtocol)
-  local ch = {
-    channelId = id, instanceNo = w:next_id("instance"), qualitySetId = set.id,
-    envType = "REAL", outputProtocol = protocol, ingestProtocol = p.ingestProtocol or "RTMP",
-    immediateOnAir = false, status = "CREATING", isRecording = false,
-    cdn = cdn_from_request(emu, p.cdn), streamKey = media.stream_key(),
-    publishUrl = publish, globalPublishUrl = global,
-    isStreamFailOver = p.isStreamFailOver == true, drmEnabledYn = p.drmEnabledYn == true,
-    drm = p.drm, createdTime = now, recentPublishStartTime = 0, totalPublishSeconds = 0,
-    alertOn = false,
+  local ch = M.new_channel(emu, p, {
+    envType = "REAL", ingestProtocol = p.ingestProtocol or "RTMP", immediateOnAir = false, isRecording = false,
+    publishUrl = publish, globalPublishUrl = global, isStreamFailOver = p.isStreamFailOver == true,
     alertOptions = { alertChangeStatus = false, alertVodUploadFail = false, alertReStreamFail = false },
     streamSeq = 0, recordSeq = 0,
-  }
+  })
+  -- keys are drawn after the id, from the same random sequence
+  ch.streamKey = media.stream_key()
   apply_settings(ch, p)
   if ch.isStreamFailOver then ch.backupStreamKey = media.stream_key() end
-  w:put("channels", id, ch)
-  emu.timeline:after(M.PROVISION_MS, "channel.ready", { ref = id })
+  emu.model:put("channels", ch.channelId, ch)
+  emu.timeline:after(M.PROVISION_MS, "channel.ready", { ref = ch.channelId })
   return M.view(emu, ch)
 end
 
--- CREATING -> READY once provisioning (and a new Global Edge) is done.
-function M.on_ready(emu, t)
-  local ch = emu.model:get("channels", t.ref)
-  if not ch or ch.status ~= "CREATING" then return end
-  ch.status = "READY"
-  if ch.cdn.statusName == "CREATING" then ch.cdn.statusName = "RUNNING" end
-  emu.model:touch(ch)
-  events.emit(emu, ch.channelId, "STREAM_RESERVE", ch.channelName .. " channel was created.")
+-- CREATING -> READY once provisioning (and a new Global Edge) is done, for
+-- the channels of `bucket`.
+function M.becomes_ready(bucket)
+  return function(emu, t)
+    local ch = emu.model:get(bucket, t.ref)
+    if not ch or ch.status ~= "CREATING" then return end
+    ch.status = "READY"
+    if ch.cdn and ch.cdn.statusName == "CREATING" then ch.cdn.statusName = "RUNNING" end
+    emu.model:touch(ch)
+    events.emit(emu, ch.channelId, "STREAM_RESERVE", ch.channelName .. " channel was created.")
+  end
 end
+
+M.on_ready = M.becomes_ready("channels")
 
 function M.on_cdn_changed(emu, t)
   local ch = emu.model:get(t.bucket or "channels", t.ref)
@@ -188,11 +212,13 @@ function M.on_cdn_changed(emu, t)
   emu.model:touch(ch)
 end
 
-local function page(list, p)
+-- The requested page of `list` (page 1, 20 a page by default), each
+-- item through `view`, and the length of the whole list.
+local function page(list, p, view)
   local no, size = p.pageNo or 1, p.pageSizeNo or 20
   local out = array()
-  for i = (no - 1) * size + 1, math.min(#list, no * size) do out[#out + 1] = list[i] end
-  return out
+  for i = (no - 1) * size + 1, math.min(#list, no * size) do out[#out + 1] = view(list[i]) end
+  return out, #list
 end
 M.page = page
 
@@ -202,9 +228,7 @@ ops["channel.list"] = function(emu, p)
       and (not p.id or ch.channelId:find(p.id, 1, true) ~= nil)
       and (not p.channelName or ch.channelName:find(p.channelName, 1, true) ~= nil)
   end)
-  local content = page(matching, p)
-  for i, ch in ipairs(content) do content[i] = M.view(emu, ch) end
-  return content, #matching
+  return page(matching, p, function(ch) return M.view(emu, ch) end)
 end
 
 ops["channel.get"] = function(emu, p)
@@ -215,8 +239,7 @@ ops["channel.update"] = function(emu, p)
   local ch = find.channel(emu, p.channelId)
   if ch.status == "PUBLISHING" then fail(250102) end
   if ch.status ~= "READY" and ch.status ~= "BLOCK" then status_fail(ch, "Changing") end
-  local protocol = p.outputProtocol or ch.outputProtocol
-  if (LL[protocol] or false) ~= (LL[ch.outputProtocol] or false) then fail(250002, "outputProtocol") end
+  M.check_protocol_change(ch, p.outputProtocol or ch.outputProtocol)
   apply_settings(ch, p)
   M.changed(emu, ch, "settings were changed")
   return M.view(emu, ch)
@@ -279,12 +302,18 @@ ops["channel.bulkChangeCdn"] = function(emu, p)
   return M.bulk_change(emu, "channels", p)
 end
 
-ops["channel.delete"] = function(emu, p)
-  local ch = find.channel(emu, p.channelId)
+-- Terminating: READY only, never while publishing or while the CDN is
+-- being set up or changed.
+function M.check_deletable(ch)
   if ch.status == "PUBLISHING" then fail(250102) end
   local cdn = ch.cdn.statusName
   if cdn == "CREATING" or cdn == "CHANGING" then fail(250109) end
   if ch.status ~= "READY" then fail(250114) end
+end
+
+ops["channel.delete"] = function(emu, p)
+  local ch = find.channel(emu, p.channelId)
+  M.check_deletable(ch)
   ch.status = "DELETED"
   -- the channel's snapshots go with it
   local w = emu.model
@@ -294,6 +323,15 @@ ops["channel.delete"] = function(emu, p)
   ch.lastSnapshotId = nil
   M.changed(emu, ch, "was terminated")
   return M.view(emu, ch)
+end
+
+-- THUMBNAIL or GENERAL (one per quality of the set, then ABR) URLs on
+-- the channel's Global Edge.
+function M.playback_urls(emu, ch, url_type)
+  local domain = ch.cdn.cdnDomain
+  if url_type == "THUMBNAIL" then return array(media.thumbnail_urls(domain, ch.channelId)) end
+  local set = find.quality_set(emu, ch.qualitySetId)
+  return array(media.general_urls(domain, ch.channelId, quality.profiles_of(emu, set), ch.outputProtocol))
 end
 
 ops["channel.serviceUrls"] = function(emu, p)
@@ -306,11 +344,8 @@ ops["channel.serviceUrls"] = function(emu, p)
     if ch.status ~= "PUBLISHING" then fail(250134) end
     if not ch.isRecording then fail(250141) end
     return array(media.timemachine_urls(domain, ch.channelId))
-  elseif p.serviceUrlType == "THUMBNAIL" then
-    return array(media.thumbnail_urls(domain, ch.channelId))
   end
-  local set = find.quality_set(emu, ch.qualitySetId)
-  return array(media.general_urls(domain, ch.channelId, quality.profiles_of(emu, set), ch.outputProtocol))
+  return M.playback_urls(emu, ch, p.serviceUrlType)
 end
 
 ops["channel.streamMetadata"] = function(emu, p)

@@ -78,9 +78,7 @@ ops["curtain.content.list"] = function(emu, p)
     if p.status then return c.status == p.status end
     return c.status ~= "DELETED"
   end)
-  local content = page(matching, p)
-  for i, c in ipairs(content) do content[i] = view(c) end
-  return content, #matching
+  return page(matching, p, view)
 end
 
 ops["curtain.content.get"] = function(emu, p)

@@ -18,23 +18,27 @@ local function listed(list)
   return array(list), #list
 end
 
+-- Each entry of `list` with only the `keys` shown.
+local function pick(list, keys)
+  local out = array()
+  for i, x in ipairs(list) do
+    local t = {}
+    for _, k in ipairs(keys) do t[k] = x[k] end
+    out[i] = t
+  end
+  return out
+end
+
 local ops = {}
 M.ops = ops
 
 ops["event.adminGroups"] = function()
-  local list = array()
-  for i, g in ipairs(presets.ADMIN_GROUPS) do list[i] = { managerGroupNo = g.managerGroupNo, groupName = g.groupName } end
-  return list
+  return pick(presets.ADMIN_GROUPS, { "managerGroupNo", "groupName" })
 end
 
 ops["event.admin"] = function(_, p)
   local admins = presets.admins_of(p.managerGroupNo) or fail(250004, "Manager group")
-  local list = array()
-  for i, a in ipairs(admins) do
-    list[i] = { managerNo = a.managerNo, managerName = a.managerName, cellPhoneNo = a.cellPhoneNo,
-      emailAddress = a.emailAddress }
-  end
-  return list
+  return pick(admins, { "managerNo", "managerName", "cellPhoneNo", "emailAddress" })
 end
 
 local ALERTS = { "alertChangeStatus", "alertVodUploadFail", "alertReStreamFail", "alertShortClipFail",
@@ -68,24 +72,18 @@ ops["event.list"] = function(emu, p)
   return listed(events.list(emu, p.channelId))
 end
 
-ops["event.channel.streamingList"] = function(emu, p)
-  local ch = find.channel(emu, p.channelId)
-  return listed(events.list(emu, ch.channelId, STREAMING))
+-- One channel's events (with STREAMING, its broadcasts only), the
+-- channel looked up by `lookup`.
+local function channel_events(lookup, codes)
+  return function(emu, p)
+    local ch = lookup(emu, p.channelId)
+    return listed(events.list(emu, ch.channelId, codes))
+  end
 end
 
-ops["event.channel.list"] = function(emu, p)
-  local ch = find.channel(emu, p.channelId)
-  return listed(events.list(emu, ch.channelId))
-end
-
-ops["event.restream.streamingList"] = function(emu, p)
-  local ch = find.restream(emu, p.channelId)
-  return listed(events.list(emu, ch.channelId, STREAMING))
-end
-
-ops["event.restream.list"] = function(emu, p)
-  local ch = find.restream(emu, p.channelId)
-  return listed(events.list(emu, ch.channelId))
-end
+ops["event.channel.streamingList"] = channel_events(find.channel, STREAMING)
+ops["event.channel.list"] = channel_events(find.channel)
+ops["event.restream.streamingList"] = channel_events(find.restream, STREAMING)
+ops["event.restream.list"] = channel_events(find.restream)
 
 return M

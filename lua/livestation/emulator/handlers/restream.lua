@@ -9,7 +9,7 @@ local reply = require "livestation.emulator.reply"
 local find = require "livestation.emulator.find"
 local media = require "livestation.emulator.media"
 local events = require "livestation.emulator.events"
-local page = require("livestation.emulator.handlers.channel").page
+local channel = require "livestation.emulator.handlers.channel"
 
 local M = {}
 
@@ -72,9 +72,7 @@ M.ops = ops
 
 ops["restream.create"] = function(emu, p)
   local w, now = emu.model, emu.clock:now()
-  local id = media.channel_id(now, function(x)
-    return w:get("channels", x) or w:get("restreams", x) or w:get("vods", x)
-  end)
+  local id = channel.new_id(emu, now)
   local platforms = {}
   for i, t in ipairs(p.restream) do
     platforms[i] = { platId = w:next_id("platform"), targetName = t.targetName, rtmpUrl = t.rtmpUrl,
@@ -94,19 +92,11 @@ ops["restream.create"] = function(emu, p)
   return M.view(emu, ch)
 end
 
-function M.on_ready(emu, t)
-  local ch = emu.model:get("restreams", t.ref)
-  if not ch or ch.status ~= "CREATING" then return end
-  ch.status = "READY"
-  emu.model:touch(ch)
-  events.emit(emu, ch.channelId, "STREAM_RESERVE", ch.channelName .. " channel was created.")
-end
+M.on_ready = channel.becomes_ready("restreams")
 
 ops["restream.list"] = function(emu, p)
   local all = emu.model:sorted("restreams")
-  local content = page(all, p)
-  for i, ch in ipairs(content) do content[i] = M.view_summary(emu, ch) end
-  return content, #all
+  return channel.page(all, p, function(ch) return M.view_summary(emu, ch) end)
 end
 
 ops["restream.get"] = function(emu, p)

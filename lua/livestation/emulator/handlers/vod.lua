@@ -12,11 +12,9 @@
 local json = require "livestation.json"
 local reply = require "livestation.emulator.reply"
 local find = require "livestation.emulator.find"
-local media = require "livestation.emulator.media"
 local events = require "livestation.emulator.events"
 local kst = require "livestation.emulator.kst"
 local channel = require "livestation.emulator.handlers.channel"
-local quality = require "livestation.emulator.handlers.quality"
 
 local M = {}
 
@@ -46,6 +44,21 @@ local function schedules_of(emu, channel_id)
   return emu.model:sorted("schedules", function(s) return s.channelId == channel_id end)
 end
 
+-- Schedule `s` is `status` as of `now`.
+local function set_status(emu, s, status, now)
+  s.status, s.updatedTime = status, now
+  emu.model:touch(s)
+end
+
+-- Drops the pending transitions of schedule `id`.
+local function cancel_timers(emu, id)
+  emu.timeline:cancel(function(t) return t.ref == id and t.kind:find("^vod%.schedule") ~= nil end)
+end
+
+local function channel_of(emu, s)
+  return emu.model:get("vods", s.channelId)
+end
+
 function M.view(emu, ch)
   local set = emu.model:get("quality_sets", ch.qualitySetId)
   local v = {
@@ -65,9 +78,7 @@ function M.view(emu, ch)
   return v
 end
 
-local function status_fail(ch, action)
-  fail(250005, string.format("%s a channel in status %s", action, ch.status))
-end
+local status_fail = channel.status_fail
 
 local function changed(emu, ch, what)
   ch.updatedTime = emu.clock:now()
@@ -80,45 +91,20 @@ local ops = {}
 M.ops = ops
 
 ops["vod.channel.create"] = function(emu, p)
-  local w, now = emu.model, emu.clock:now()
-  local set = find.quality_set(emu, p.qualitySetId)
-  local protocol = p.outputProtocol or "HLS"
-  channel.check_protocol(set, protocol)
-  if p.drmEnabledYn and quality.set_has(emu, set, "BYPASS") then fail(250002, "drmEnabledYn") end
-  local id = media.channel_id(now, function(x)
-    return w:get("channels", x) or w:get("restreams", x) or w:get("vods", x)
-  end)
-  local c = p.cdn
-  local no = c.createCdn and tostring(w:next_id("cdn")) or tostring(c.cdnInstanceNo)
-  local ch = {
-    channelId = id, channelName = p.channelName, instanceNo = w:next_id("instance"), qualitySetId = set.id,
-    outputProtocol = protocol, envType = p.envType or "REAL", status = "CREATING",
-    cdn = { cdnType = c.cdnType, instanceNo = no, profileId = c.profileId,
-      statusName = c.createCdn and "CREATING" or "RUNNING", serviceName = media.edge_service_name(no),
-      cdnDomain = not c.createCdn and c.cdnDomain or media.edge_domain(no), regionType = c.regionType or "KOREA" },
-    drmEnabledYn = p.drmEnabledYn == true, drm = p.drm, createdTime = now, updatedTime = now,
-    alertOn = false, alertOptions = { alertChangeStatus = false }, totalPublishSeconds = 0,
-    recentPublishStartTime = 0,
-  }
-  w:put("vods", id, ch)
-  emu.timeline:after(M.PROVISION_MS, "vod.ready", { ref = id })
+  local ch = channel.new_channel(emu, p, {
+    channelName = p.channelName, envType = p.envType or "REAL", alertOptions = { alertChangeStatus = false },
+  })
+  ch.updatedTime = ch.createdTime
+  emu.model:put("vods", ch.channelId, ch)
+  emu.timeline:after(M.PROVISION_MS, "vod.ready", { ref = ch.channelId })
   return M.view(emu, ch)
 end
 
-function M.on_ready(emu, t)
-  local ch = emu.model:get("vods", t.ref)
-  if not ch or ch.status ~= "CREATING" then return end
-  ch.status = "READY"
-  if ch.cdn.statusName == "CREATING" then ch.cdn.statusName = "RUNNING" end
-  emu.model:touch(ch)
-  events.emit(emu, ch.channelId, "STREAM_RESERVE", ch.channelName .. " channel was created.")
-end
+M.on_ready = channel.becomes_ready("vods")
 
 ops["vod.channel.list"] = function(emu, p)
   local all = emu.model:sorted("vods")
-  local content = channel.page(all, p)
-  for i, ch in ipairs(content) do content[i] = M.view(emu, ch) end
-  return content, #all
+  return channel.page(all, p, function(ch) return M.view(emu, ch) end)
 end
 
 ops["vod.channel.get"] = function(emu, p)
@@ -129,16 +115,14 @@ ops["vod.channel.serviceUrls"] = function(emu, p)
   local ch = find.vod(emu, p.channelId)
   if ch.status ~= "RESERVED" and ch.status ~= "PUBLISHING" then status_fail(ch, "Service URLs of") end
   if ch.cdn.statusName ~= "RUNNING" then fail(250124) end
-  if p.serviceUrlType == "THUMBNAIL" then return array(media.thumbnail_urls(ch.cdn.cdnDomain, ch.channelId)) end
-  local set = find.quality_set(emu, ch.qualitySetId)
-  return array(media.general_urls(ch.cdn.cdnDomain, ch.channelId, quality.profiles_of(emu, set), ch.outputProtocol))
+  return channel.playback_urls(emu, ch, p.serviceUrlType)
 end
 
 ops["vod.channel.update"] = function(emu, p)
   local ch = find.vod(emu, p.channelId)
   if ch.status ~= "READY" and ch.status ~= "RESERVED" then status_fail(ch, "Changing") end
   local protocol = p.outputProtocol or ch.outputProtocol
-  if (protocol == "LL_HLS") ~= (ch.outputProtocol == "LL_HLS") then fail(250002, "outputProtocol") end
+  channel.check_protocol_change(ch, protocol)
   ch.channelName = p.channelName
   if p.envType then ch.envType = p.envType end
   ch.outputProtocol = protocol
@@ -169,12 +153,10 @@ ops["vod.channel.stop"] = function(emu, p)
   local now = emu.clock:now()
   if ch.status == "PUBLISHING" then finish_airing(emu, ch) end
   if s then
-    s.status = ch.status == "PUBLISHING" and "FINISH" or "DELETED"
+    set_status(emu, s, ch.status == "PUBLISHING" and "FINISH" or "DELETED", now)
     if s.status == "DELETED" then s.deletedTime = now end
-    s.updatedTime = now
-    emu.model:touch(s)
   end
-  emu.timeline:cancel(function(t) return t.ref == (s and s.id) and t.kind:find("^vod%.schedule") ~= nil end)
+  cancel_timers(emu, s and s.id)
   ch.status = "BLOCK"
   changed(emu, ch, "was stopped")
   return M.view(emu, ch)
@@ -200,10 +182,7 @@ end
 
 ops["vod.channel.delete"] = function(emu, p)
   local ch = find.vod(emu, p.channelId)
-  if ch.status == "PUBLISHING" then fail(250102) end
-  local cdn = ch.cdn.statusName
-  if cdn == "CREATING" or cdn == "CHANGING" then fail(250109) end
-  if ch.status ~= "READY" then fail(250114) end
+  channel.check_deletable(ch)
   ch.status = "DELETED"
   changed(emu, ch, "was terminated")
   return M.view(emu, ch)
@@ -237,7 +216,7 @@ local function plan(emu, s)
     if f.filePath:find("fail", 1, true) then fails = true end
   end
   s.fails = fails
-  emu.timeline:cancel(function(t) return t.ref == s.id and t.kind:find("^vod%.schedule") ~= nil end)
+  cancel_timers(emu, s.id)
   emu.timeline:at(s.startTime, "vod.schedule.start", { ref = s.id })
 end
 
@@ -265,60 +244,53 @@ local function schedule(emu, id)
   return s
 end
 
+-- The schedule a transition is about and its channel.
+local function scheduled(emu, t)
+  local s = emu.model:get("schedules", t.ref)
+  if s then return s, channel_of(emu, s) end
+end
+
 function M.on_prepared(emu, t)
   local s = emu.model:get("schedules", t.ref)
   if not s or s.status ~= "CREATING" then return end
-  s.status = "PROCESSING"
-  s.updatedTime = emu.clock:now()
-  emu.model:touch(s)
+  set_status(emu, s, "PROCESSING", emu.clock:now())
   emu.timeline:after(M.PROCESS_MS, "vod.schedule.processed", { ref = s.id })
 end
 
 function M.on_processed(emu, t)
   local s = emu.model:get("schedules", t.ref)
   if not s or (s.status ~= "PROCESSING" and s.status ~= "UPDATING") then return end
-  s.status = s.fails and "PROCESSING_FAIL" or "READY"
-  s.updatedTime = emu.clock:now()
-  emu.model:touch(s)
+  set_status(emu, s, s.fails and "PROCESSING_FAIL" or "READY", emu.clock:now())
 end
 
 -- At startTime a READY schedule airs; one that failed processing does
 -- not, and the channel goes back to READY.
 function M.on_start(emu, t)
-  local w = emu.model
-  local s = w:get("schedules", t.ref)
-  if not s then return end
-  local ch = w:get("vods", s.channelId)
+  local s, ch = scheduled(emu, t)
   if not ch or ch.status ~= "RESERVED" then return end
   local now = emu.clock:now()
   if s.status ~= "READY" then
-    if s.status ~= "PROCESSING_FAIL" then s.status = "PROCESSING_FAIL" end
-    s.updatedTime = now
-    w:touch(s)
+    set_status(emu, s, "PROCESSING_FAIL", now)
     ch.status = "READY"
     changed(emu, ch, "schedule could not air")
     return
   end
   ch.status = "PUBLISHING"
   ch.recentPublishStartTime = now
-  w:touch(ch)
+  emu.model:touch(ch)
   events.emit(emu, ch.channelId, "PUBLISH_START", ch.channelName .. " channel started publishing.")
   emu.timeline:at(s.endTime, "vod.schedule.end", { ref = s.id })
 end
 
 function M.on_end(emu, t)
-  local w = emu.model
-  local s = w:get("schedules", t.ref)
+  local s, ch = scheduled(emu, t)
   if not s then return end
-  local ch = w:get("vods", s.channelId)
-  s.status = "FINISH"
-  s.updatedTime = emu.clock:now()
-  w:touch(s)
+  set_status(emu, s, "FINISH", emu.clock:now())
   if ch and ch.status == "PUBLISHING" then
     finish_airing(emu, ch)
     ch.status = "READY"
     ch.updatedTime = s.updatedTime
-    w:touch(ch)
+    emu.model:touch(ch)
   end
 end
 
@@ -328,16 +300,14 @@ end
 
 ops["vod.schedule.update"] = function(emu, p)
   local s = schedule(emu, p.scheduleId)
-  local ch = emu.model:get("vods", s.channelId)
+  local ch = channel_of(emu, s)
   if not ch or ch.status ~= "RESERVED" or s.status == "FINISH" or s.status == "DELETED" then
     fail(250005, "Editing a schedule that is not waiting to air")
   end
   if p.startTime ~= nil then s.startTime = start_ms(emu, p.startTime) end
   if p.vodList ~= nil then s.vodList = vod_list(p.vodList) end
-  s.status = "UPDATING"
-  s.updatedTime = emu.clock:now()
+  set_status(emu, s, "UPDATING", emu.clock:now())
   plan(emu, s)
-  emu.model:touch(s)
   emu.timeline:after(M.UPDATE_MS, "vod.schedule.processed", { ref = s.id })
   return view_schedule(s)
 end
@@ -345,14 +315,12 @@ end
 ops["vod.schedule.delete"] = function(emu, p)
   local s = schedule(emu, p.scheduleId)
   if s.status == "DELETED" then fail(250004, "Schedule") end
-  local w = emu.model
-  local ch = w:get("vods", s.channelId)
+  local ch = channel_of(emu, s)
   if ch and ch.status == "PUBLISHING" and s.status ~= "FINISH" then fail(250102) end
   local now = emu.clock:now()
-  s.status = "DELETED"
-  s.deletedTime, s.updatedTime = now, now
-  w:touch(s)
-  emu.timeline:cancel(function(t) return t.ref == s.id and t.kind:find("^vod%.schedule") ~= nil end)
+  s.deletedTime = now
+  set_status(emu, s, "DELETED", now)
+  cancel_timers(emu, s.id)
   if ch and ch.status == "RESERVED" then
     ch.status = "READY"
     changed(emu, ch, "schedule was deleted")
