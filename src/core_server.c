@@ -154,7 +154,10 @@ static void reply_hook(ls_task *t, lua_State *co, int status, int nres, void *ud
     const char *body;
     int code;
     if (lua_type(co, base) == LUA_TSTRING && strcmp(lua_tostring(co, base), "drop") == 0) {
-      evhttp_connection_free(evhttp_request_get_connection(req));
+      struct evhttp_connection *conn = evhttp_request_get_connection(req);
+      /* a client that already left detached the request: replying frees it */
+      if (conn) evhttp_connection_free(conn);
+      else evhttp_send_reply(req, 500, NULL, NULL);
       return;
     }
     code = (int)lua_tointeger(co, base);
