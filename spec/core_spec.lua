@@ -172,6 +172,12 @@ describe("http", function()
     srv:close()
   end)
 
+  it("refuses a method that is not a plain word", function()
+    assert.has_error(function()
+      core.http_request { method = "GET / HTTP/1.1\r\nX:", url = "http://127.0.0.1:1/" }
+    end, "http_request: method must be upper-case letters")
+  end)
+
   it("refuses header values with line breaks", function()
     assert.has_error(function()
       core.http_request { url = "http://127.0.0.1:1/", headers = { X = "a\r\nEvil: 1" } }

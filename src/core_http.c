@@ -165,6 +165,8 @@ static int l_http_request(lua_State *L) {
   memset(&req, 0, sizeof req);
   lua_getfield(L, 1, "method");
   req.method = luaL_optstring(L, -1, "GET");
+  if (req.method[0] == '\0' || strspn(req.method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(req.method))
+    return luaL_error(L, "http_request: method must be upper-case letters");
   lua_getfield(L, 1, "url");
   req.url = luaL_checkstring(L, -1);
   lua_getfield(L, 1, "body");
