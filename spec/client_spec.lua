@@ -35,7 +35,7 @@ describe("ls:call", function()
     assert.equal(44, #r.headers["x-ncp-apigw-signature-v2"])
   end)
 
-  it("agrees with the openssl command on the signature it sends", function()
+  it("agrees with the openssl command on the signature it sends #foreign", function()
     gw = gateway.start()
     local ls = gateway.client(gw)
     ls:call("channel.get", { channelId = CH })

@@ -45,7 +45,7 @@ call() {
 }
 ]]
 
-describe("a client that is not ours, against lsrun emulator", function()
+describe("a client that is not ours, against lsrun emulator #foreign", function()
   local pid, url, recv_pid, recv_url, recv_log
 
   setup(function()
