@@ -542,15 +542,8 @@ static int l_stats(lua_State *L) {
   return 1;
 }
 
-static int l_is_cancelled(lua_State *L) {
-  push_cancelled(L);
-  lua_pushboolean(L, lua_rawequal(L, 1, -1) || (lua_type(L, 1) == LUA_TSTRING && strcmp(lua_tostring(L, 1), "cancelled") == 0));
-  return 1;
-}
-
 const luaL_Reg ls_task_funcs[] = {
   {"current", l_current},
-  {"is_cancelled", l_is_cancelled},
   {"run", l_run},
   {"set_error_handler", l_set_error_handler},
   {"sleep", l_sleep},

@@ -85,8 +85,8 @@ function M.new(opts)
   end
   local creds, err = credentials.resolve(merged, { file_mode = core.file_mode })
   if not creds then error(tostring(err), 2) end
+  -- credentials.resolve has registered the secret with the log's redaction
   local secret, access = creds.secret_key, creds.access_key
-  log.redact(secret)
   local self = {
     endpoint = creds.endpoint,
     region = creds.region,
@@ -166,7 +166,8 @@ local function transport_error(id, terr)
   return e
 end
 
--- One exchange with the server; returns content, meta or nil, err.
+-- One exchange with the server; returns content, meta or nil, err and
+-- the server's Date header (for the clock-skew check).
 local function attempt(self, op, req, n)
   local url = self.endpoint .. req.target
   local headers = headers_for(self, op.method, req.target)
@@ -197,16 +198,15 @@ local function attempt(self, op, req, n)
       total = type(body) == "table" and body.total or nil, attempts = n }
   end
   local body = json.decode(resp.body or "")
-  local err = errors.from_response(op.id, resp.status, resp.headers, body, resp.body)
-  err.date = resp.headers and resp.headers["date"]
-  return nil, err
+  return nil, errors.from_response(op.id, resp.status, resp.headers, body, resp.body),
+    resp.headers and resp.headers["date"]
 end
 
 -- A 401 from the gateway while the server's Date is far from our clock:
 -- keep the offset, so this and every later request is signed on time.
-local function fix_clock_skew(self, err)
-  if not (err.kind == "gateway" and err.status == 401 and err.date) then return false end
-  local server = httpdate.parse(err.date)
+local function fix_clock_skew(self, err, date)
+  if not (err.kind == "gateway" and err.status == 401 and date) then return false end
+  local server = httpdate.parse(date)
   if not server then return false end
   local offset = server * 1000 - core.now_ms()
   if math.abs(offset) <= SKEW_LIMIT_MS then return false end
@@ -270,15 +270,14 @@ function Client:call(id, params, opts)
   local n = 0
   while true do
     n = n + 1
-    local content, meta = attempt(this, op, req, n)
+    local content, meta, date = attempt(this, op, req, n)
     if content ~= nil then return content, nil, meta end
     local err = meta
     err.attempts = n
-    if not skew_fixed and fix_clock_skew(self, err) then
+    if not skew_fixed and fix_clock_skew(self, err, date) then
       skew_fixed = true
       n = n - 1 -- the re-signed try does not use up an attempt
     elseif n >= max or not may_retry(op.method, err) then
-      err.date = nil
       return nil, err
     else
       local delay = backoff_delay(this, n)

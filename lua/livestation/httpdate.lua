@@ -12,11 +12,6 @@ local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
 local NAMES = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }
 local DAYS = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" } -- 1970-01-01 was a Thursday
 
--- Epoch seconds of a UTC wall-clock time.
-function M.utc_epoch(y, mo, d, h, mi, s)
-  return civil.to_seconds(y, mo, d, h, mi, s)
-end
-
 -- Parses an IMF-fixdate (also the obsolete RFC 850 and asctime forms);
 -- returns epoch seconds or nil.
 function M.parse(s)
@@ -31,7 +26,7 @@ function M.parse(s)
   end
   local m = mon and MONTHS[mon]
   if not m then return nil end
-  return M.utc_epoch(tonumber(y), m, tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
+  return civil.to_seconds(tonumber(y), m, tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
 end
 
 -- Formats epoch seconds as an IMF-fixdate.
