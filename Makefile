@@ -64,8 +64,11 @@ bench: all
 	@./lsrun bench/emulator_bench.lua 5 32
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
 
+# written to a temporary file first: a failed run leaves the table untouched
 catalogue:
-	lua5.4 tools/gen_catalogue.lua > lua/livestation/catalogue.lua
+	@lua5.4 tools/gen_catalogue.lua api > lua/livestation/catalogue.lua.tmp \
+	  || { rm -f lua/livestation/catalogue.lua.tmp; exit 1; }
+	@mv lua/livestation/catalogue.lua.tmp lua/livestation/catalogue.lua
 
 clean:
 	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed

@@ -12,7 +12,7 @@ local function repo_root()
 end
 
 local ROOT = repo_root()
-local API_DIR = ROOT .. "/../shared/livestation-api"
+local API_DIR = ROOT .. "/api"
 
 local function exists(path)
   local f = io.open(path, "rb")

@@ -4,7 +4,9 @@ local cjson = require "cjson"
 local json = require "livestation.json"
 local request = require "livestation.request"
 
-local OPS_DIR = "/work/shared/livestation-api/ops/"
+-- The repository's own API description, found from this file's path.
+local ROOT = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/spec/[^/]*$") or "."
+local OPS_DIR = ROOT .. "/api/ops/"
 local FILES = { "channel", "event", "quality_restream", "shortclip", "vod2live" }
 
 -- The catalogue's operations by id, read straight from the JSON files.

@@ -1,6 +1,6 @@
 /*
 ** ls_sign.c: the NCP API Gateway signature v2.
-** See livestation-api/COMMON.md §a: three lines joined by LF, no final LF,
+** See api/COMMON.md §a: three lines joined by LF, no final LF,
 ** HMAC-SHA256 under the secret key, standard Base64.
 */
 #include "ls_sign.h"

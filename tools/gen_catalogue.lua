@@ -2,7 +2,8 @@
 --
 --   lua5.4 tools/gen_catalogue.lua [API_DIR] > lua/livestation/catalogue.lua
 --
--- API_DIR defaults to $LIVESTATION_API_DIR, else ../shared/livestation-api.
+-- API_DIR defaults to $LIVESTATION_API_DIR, else api/ (the repository's own
+-- description, the single source of truth).
 -- It reads every ops/*.json (sorted by file name) and errors.json and writes
 -- one Lua source file. The output is deterministic: object keys sorted,
 -- arrays in order, integral numbers as integer literals (cjson decodes every
@@ -140,7 +141,7 @@ end
 
 ---------------------------------------------------------------- main
 
-local dir = arg[1] or os.getenv("LIVESTATION_API_DIR") or "../shared/livestation-api"
+local dir = arg[1] or os.getenv("LIVESTATION_API_DIR") or "api"
 
 local sections, callback_payload = {}, nil
 local files = json_files(dir .. "/ops")

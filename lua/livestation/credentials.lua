@@ -1,6 +1,6 @@
 -- Where the keys, region and endpoint of a client come from.
 --
--- The chain follows NCP's own tools (livestation-api/COMMON.md §d):
+-- The chain follows NCP's own tools (api/COMMON.md §d):
 -- explicit options, then the environment, then ~/.ncloud/configure with
 -- profiles. A source that holds only half a key pair is an error, not a
 -- reason to look further: mixing keys of two sources would sign with the
