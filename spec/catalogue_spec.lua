@@ -129,10 +129,30 @@ describe("catalogue", function()
     assert.is_nil(catalogue.errors[250000].http)
     assert.are.equal(200, catalogue.errors[250013].http)
     assert.are.equal("Invalid parameter type.{0} can not convert to type {1}.", catalogue.errors[250021].message)
-    assert.is_nil(catalogue.errors[250021].name)
+    assert.are.equal("OPEN_API_PARAM_TYPE_ERROR", catalogue.errors[250021].name)
+    assert.are.equal("OPEN_API_INVALID_REGION_CODE", catalogue.errors[250020].name)
     assert.is_nil(catalogue.errors["250000"])
     for code in pairs(catalogue.errors) do assert.are.equal("integer", math.type(code)) end
     assert.are.equal(401, catalogue.gateway_errors["200"].http)
+  end)
+
+  it("names every code the public error table names (250000-250021)", function()
+    for code = 250000, 250021 do
+      assert.is_string(catalogue.errors[code].name, tostring(code))
+      assert.is_truthy(catalogue.errors[code].name:match("^[A-Z_]+$"), tostring(code))
+    end
+  end)
+
+  it("follows the service's error messages where the reference contradicts itself", function()
+    local create
+    for _, op in ipairs(all_ops()) do if op.id == "quality.create" then create = op end end
+    local video = {}
+    for _, p in ipairs(create.params) do
+      if p.name == "video" then for _, f in ipairs(p.fields) do video[f.name] = f end end
+    end
+    assert.are.same({ 10, 15, 23.97, 24, 29.97, 30, 50, 60 }, video.fps.enum)
+    assert.are.equal(20000000, video.bitrate.max)
+    assert.are.same({ "FIX" }, video.orientation.enum)
   end)
 
   it("carries the callback payload", function()

@@ -80,6 +80,9 @@ local CASES = {
   { "B-frames below 480p", "POST", "/api/v2/qualityProfiles",
     quality { width = 640, height = 360, profile = "BASELINE", bframes = 2 }, 250334 },
   { "a width beyond 1920", "POST", "/api/v2/qualityProfiles", quality { width = 2560 }, 250366 },
+  { "a frame rate of 25", "POST", "/api/v2/qualityProfiles", quality { fps = 25 }, 250368 },
+  { "a video bitrate above 20,000,000", "POST", "/api/v2/qualityProfiles", quality { bitrate = 20000001 }, 250322 },
+  { "orientation FREE", "POST", "/api/v2/qualityProfiles", quality { orientation = "FREE" }, 250362 },
   { "an MP3 sampling rate of 96000", "POST", "/api/v2/qualityProfiles",
     quality(nil, { codec = "MP3", profile = NONE, samplerate = 96000 }), 250359 },
   { "an audio bitrate of 500", "POST", "/api/v2/qualityProfiles", quality(nil, { bitrate = 500 }), 250357 },
@@ -142,6 +145,25 @@ describe("emulator input validation", function()
       H.assert_ls_error(status, decoded, code, table.unpack(case, 6))
     end)
   end
+
+  it("accepts the service's own limits: 23.97 fps, 20,000,000 bps, FIX", function()
+    local status, decoded = H.request(url, "POST", "/api/v2/qualityProfiles",
+      quality { fps = 23.97, bitrate = 20000000, orientation = "FIX" })
+    assert.equal(200, status)
+    assert.equal(23.97, decoded.content.video.fps)
+    assert.equal(20000000, decoded.content.video.bitrate)
+  end)
+
+  -- the names the public error table gives, spelled out (not read back
+  -- from the table the emulator itself uses)
+  it("names the error of a wrong parameter type and of a garbled region", function()
+    local status, decoded = H.request(url, "GET", "/api/v2/channels?pageNo=abc")
+    assert.equal(400, status)
+    assert.equal("OPEN_API_PARAM_TYPE_ERROR", decoded.error.errorName)
+    status, decoded = H.request(url, "GET", "/api/v2/channels", nil, { region = "k-r" })
+    assert.equal(250020, decoded.error.errorCode)
+    assert.equal("OPEN_API_INVALID_REGION_CODE", decoded.error.errorName)
+  end)
 
   it("changes nothing when it refuses a request", function()
     local before = #emu:world().events

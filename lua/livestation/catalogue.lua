@@ -243,10 +243,14 @@ return {
     [250020] = {
       http_basis = "not seen in any reference consulted",
       message = "Invalid region code {0}.",
+      name = "OPEN_API_INVALID_REGION_CODE",
+      name_basis = "newest Korean error-code table (live-station-error-code)",
     },
     [250021] = {
       http_basis = "not seen in any reference consulted",
       message = "Invalid parameter type.{0} can not convert to type {1}.",
+      name = "OPEN_API_PARAM_TYPE_ERROR",
+      name_basis = "newest Korean error-code table (live-station-error-code)",
     },
     [250022] = {
       http_basis = "not seen in any reference consulted",
@@ -5721,7 +5725,7 @@ return {
                     fields = {
                       {
                         name = "fps",
-                        summary = "frames per second (older page typed it Integer, 1-60)",
+                        summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                         type = "number",
                       },
                       {
@@ -5765,10 +5769,9 @@ return {
                       {
                         enum = {
                           "FIX",
-                          "FREE",
                         },
                         name = "orientation",
-                        summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                        summary = "orientation setting; always FIX",
                         type = "string",
                       },
                       {
@@ -5947,7 +5950,7 @@ return {
                     fields = {
                       {
                         name = "fps",
-                        summary = "frames per second (older page typed it Integer, 1-60)",
+                        summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                         type = "number",
                       },
                       {
@@ -5991,10 +5994,9 @@ return {
                       {
                         enum = {
                           "FIX",
-                          "FREE",
                         },
                         name = "orientation",
-                        summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                        summary = "orientation setting; always FIX",
                         type = "string",
                       },
                       {
@@ -6101,6 +6103,7 @@ return {
           id = "quality.create",
           method = "POST",
           notes = {
+            "Where the reference contradicts itself, the service's own error messages decide: video.fps is one of 10, 15, 23.97, 24, 29.97, 30, 50, 60 (250368; the pages say any value 1-60), video.bitrate is at most 20,000,000 (250322; the pages say up to 204,800,000), video.orientation is only FIX (250362; older pages list FIX and FREE).",
             "The new profile gets genType CUSTOM, status CREATED and a new integer id; it can then be referenced in qualitySet.create qualityIds.",
             "Profile rule: if width*height < 921600 (1280x720) only BASELINE is accepted; at or above that MAIN and HIGH are also allowed. Older page phrased it as: above 921600 all options, below it HIGH and MAIN disabled.",
             "width and height must be even. Older page gave a looser '16 ~ 4096' range next to 'even value between 128 and 1920' (width) / '96 and 1920' (height); the newest page keeps only 128-1920 and 96-1920.",
@@ -6189,22 +6192,30 @@ return {
                   when = "required when type is NORMAL",
                 },
                 {
+                  enum = {
+                    10,
+                    15,
+                    23.97,
+                    24,
+                    29.97,
+                    30,
+                    50,
+                    60,
+                  },
                   ["in"] = "body",
-                  max = 60,
-                  min = 1,
                   name = "fps",
                   required = "conditional",
-                  summary = "frames per second (float)",
+                  summary = "frames per second; only 10, 15, 23.97, 24, 29.97, 30, 50 or 60 (error 250368)",
                   type = "number",
                   when = "required when type is NORMAL",
                 },
                 {
                   ["in"] = "body",
-                  max = 204800000,
+                  max = 20000000,
                   min = 1,
                   name = "bitrate",
                   required = "conditional",
-                  summary = "video bitrate in bps",
+                  summary = "video bitrate in bps, 1 to 20,000,000 (error 250322)",
                   type = "integer",
                   when = "required when type is NORMAL",
                 },
@@ -6249,12 +6260,11 @@ return {
                   default = "FIX",
                   enum = {
                     "FIX",
-                    "FREE",
                   },
                   ["in"] = "body",
                   name = "orientation",
                   required = false,
-                  summary = "orientation setting; values and default from the older page",
+                  summary = "orientation setting; only FIX is accepted (error 250362)",
                   type = "string",
                 },
               },
@@ -6382,7 +6392,7 @@ return {
                     fields = {
                       {
                         name = "fps",
-                        summary = "frames per second (older page typed it Integer, 1-60)",
+                        summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                         type = "number",
                       },
                       {
@@ -6426,10 +6436,9 @@ return {
                       {
                         enum = {
                           "FIX",
-                          "FREE",
                         },
                         name = "orientation",
-                        summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                        summary = "orientation setting; always FIX",
                         type = "string",
                       },
                       {
@@ -6705,7 +6714,7 @@ return {
                         fields = {
                           {
                             name = "fps",
-                            summary = "frames per second (older page typed it Integer, 1-60)",
+                            summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                             type = "number",
                           },
                           {
@@ -6749,10 +6758,9 @@ return {
                           {
                             enum = {
                               "FIX",
-                              "FREE",
                             },
                             name = "orientation",
-                            summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                            summary = "orientation setting; always FIX",
                             type = "string",
                           },
                           {
@@ -7026,7 +7034,7 @@ return {
                         fields = {
                           {
                             name = "fps",
-                            summary = "frames per second (older page typed it Integer, 1-60)",
+                            summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                             type = "number",
                           },
                           {
@@ -7070,10 +7078,9 @@ return {
                           {
                             enum = {
                               "FIX",
-                              "FREE",
                             },
                             name = "orientation",
-                            summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                            summary = "orientation setting; always FIX",
                             type = "string",
                           },
                           {
@@ -7438,7 +7445,7 @@ return {
                         fields = {
                           {
                             name = "fps",
-                            summary = "frames per second (older page typed it Integer, 1-60)",
+                            summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                             type = "number",
                           },
                           {
@@ -7482,10 +7489,9 @@ return {
                           {
                             enum = {
                               "FIX",
-                              "FREE",
                             },
                             name = "orientation",
-                            summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                            summary = "orientation setting; always FIX",
                             type = "string",
                           },
                           {
@@ -7778,7 +7784,7 @@ return {
                         fields = {
                           {
                             name = "fps",
-                            summary = "frames per second (older page typed it Integer, 1-60)",
+                            summary = "frames per second: 10, 15, 23.97, 24, 29.97, 30, 50 or 60",
                             type = "number",
                           },
                           {
@@ -7822,10 +7828,9 @@ return {
                           {
                             enum = {
                               "FIX",
-                              "FREE",
                             },
                             name = "orientation",
-                            summary = "orientation setting (older page: FIX or FREE, default FIX)",
+                            summary = "orientation setting; always FIX",
                             type = "string",
                           },
                           {

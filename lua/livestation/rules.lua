@@ -222,7 +222,7 @@ M.ops = {
       ["video.level"] = { min = 250363, max = 250363 },
       ["video.width"] = { min = 250366, max = 250366 },
       ["video.height"] = { min = 250367, max = 250367 },
-      ["video.fps"] = { min = 250336, max = 250337 },
+      ["video.fps"] = { enum = 250368 },
       ["video.bitrate"] = { min = 250321, max = 250322 },
       ["video.videoH264ParamRefFrames"] = { min = 250364, max = 250364 },
       ["video.rateControl"] = { enum = 250370 },
