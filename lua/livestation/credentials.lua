@@ -33,8 +33,12 @@ local function present(v)
   return v
 end
 
+-- Linear on any input: "%s+$" and "(.-)%s*$" rescan a run of spaces from
+-- each of its positions, which is quadratic on a long one.
 local function trim(s)
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+  local first = s:find("%S")
+  if not first then return "" end
+  return s:sub(first, s:match(".*()%S"))
 end
 
 ---------------------------------------------------------------- result
@@ -70,9 +74,8 @@ local function parse_ini(text)
     if line == "" or first == "#" or first == ";" then
       -- blank or comment
     elseif first == "[" then
-      local name = line:match("^%[%s*(.-)%s*%]$")
-      if name then
-        current = name
+      if line:sub(-1) == "]" then
+        current = trim(line:sub(2, -2))
         section(current)
       end
     else

@@ -199,38 +199,66 @@ function Matcher.__tostring(m)
   return "pattern " .. m.source
 end
 
--- True when s matches. Backtracking over the atoms, memoised on
--- (atom, position), so the cost is bounded by atoms x length^2.
+-- The states of the matcher: (atom k, code points of it matched so far).
+-- Past an unbounded atom's minimum the count no longer matters, so it is
+-- capped there; a bounded atom keeps every count up to its maximum.
+local function states_of(atoms)
+  local base, total = {}, 0
+  for k, atom in ipairs(atoms) do
+    atom.cap = atom.max == huge and atom.min or atom.max
+    base[k] = total
+    total = total + atom.cap + 1
+  end
+  base[#atoms + 1] = total -- the accepting state
+  return base, total + 1
+end
+
+-- True when s matches. The atoms are simulated as a set of states moved
+-- forward one code point at a time (Thompson's construction), so the cost
+-- is bounded by states x length: linear in s, however it is built.
 function Matcher:match(s)
   if type(s) ~= "string" then
     error("pattern:match: expected a string, got " .. type(s), 2)
   end
   local cps, n = code_points(s)
   if not cps then return false end
-  local atoms, natoms, anchor_end = self.atoms, #self.atoms, self.anchor_end
-  local failed = {}
+  local atoms, natoms = self.atoms, #self.atoms
+  local base, nstates = self.base, self.nstates
+  local accept = base[natoms + 1]
+  local cur, nxt = {}, {}
 
-  local function try(k, pos)
-    if k > natoms then return not anchor_end or pos == n + 1 end
-    local key = k * (n + 2) + pos
-    if failed[key] then return false end
-    local atom = atoms[k]
-    local count, limit = 0, atom.max
-    while count < limit and pos + count <= n and in_atom(atom, cps[pos + count]) do
-      count = count + 1
+  -- adds (k, c) and every state reachable from it without reading
+  local function add(set, k, c)
+    while true do
+      if k > natoms then set[accept] = true return end
+      local id = base[k] + c
+      if set[id] then return end
+      set[id] = true
+      if c < atoms[k].min then return end
+      k, c = k + 1, 0
     end
-    for c = count, atom.min, -1 do
-      if try(k + 1, pos + c) then return true end
-    end
-    failed[key] = true
-    return false
   end
 
-  if self.anchor_start then return try(1, 1) end
-  for start = 1, n + 1 do
-    if try(1, start) then return true end
+  add(cur, 1, 0)
+  for pos = 1, n do
+    if cur[accept] and not self.anchor_end then return true end
+    local x = cps[pos]
+    local any = false
+    for k = 1, natoms do
+      local atom, b = atoms[k], base[k]
+      for c = 0, atom.cap do
+        if cur[b + c] and in_atom(atom, x) and c < atom.max then
+          add(nxt, k, c < atom.cap and c + 1 or c)
+          any = true
+        end
+      end
+    end
+    if not self.anchor_start then add(nxt, 1, 0) any = true end
+    if not any then return false end
+    cur, nxt = nxt, cur
+    for id in pairs(nxt) do nxt[id] = nil end
   end
-  return false
+  return cur[accept] == true
 end
 
 -- Compiles a pattern; raises on anything outside the supported subset.
@@ -238,7 +266,9 @@ function M.compile(src)
   if type(src) ~= "string" then
     error("pattern.compile: expected a string, got " .. type(src), 2)
   end
-  return setmetatable(parse(src), Matcher)
+  local p = parse(src)
+  p.base, p.nstates = states_of(p.atoms)
+  return setmetatable(p, Matcher)
 end
 
 local cache = {}

@@ -90,7 +90,9 @@ end
 -- Parses expr; returns a spec or nil, message.
 function M.parse(expr)
   if type(expr) ~= "string" then return nil, "cron: expression must be a string" end
-  local text = expr:match("^%s*(.-)%s*$")
+  -- trimmed without "(.-)%s*$", which is quadratic on a long run of spaces
+  local first = expr:find("%S")
+  local text = first and expr:sub(first, expr:match(".*()%S")) or ""
   local alias = ALIASES[text:lower()]
   if text:sub(1, 1) == "@" and not alias then
     return nil, "cron: unknown alias '" .. text .. "'"

@@ -86,7 +86,11 @@ end
 local function from_tzif(name, data)
   local z, err = tzif.parse(data)
   if not z then return nil, name .. ": " .. err end
-  local rule = z.footer and tzrule.parse(z.footer) or nil
+  local rule
+  if z.footer then
+    rule, err = tzrule.parse(z.footer)
+    if not rule then return nil, name .. ": bad TZif footer: " .. err end
+  end
   return setmetatable({ name = name, table = z, rule = rule }, Zone)
 end
 
