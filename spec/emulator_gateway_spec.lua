@@ -109,14 +109,29 @@ describe("emulator gateway", function()
     assert.equal(401, status)
   end)
 
-  it("wants Content-Type application/json on every call, GET included (250348)", function()
+  it("strict: wants Content-Type application/json on every call, GET included (250348)", function()
+    emu:stop()
+    emu, url = H.start { strict = true }
     local status, body = H.request(url, "GET", TARGET, nil, { content_type = false })
     H.assert_ls_error(status, body, 250348)
     status, body = H.request(url, "POST", "/api/v2/events/callbackEndpoint",
       { callbackUrl = "http://127.0.0.1:9/x" }, { content_type = "text/plain" })
     H.assert_ls_error(status, body, 250348)
+    status, body = H.request(url, "GET", TARGET, nil, { content_type = "Application/JSON; charset=UTF-8" })
+    H.assert_ls_error(status, body, 250348)
+    status = H.request(url, "GET", TARGET, nil, { content_type = "Application/JSON" })
+    assert.equal(200, status)
+  end)
+
+  it("by default wants application/json (parameters allowed) only with a body", function()
+    local status = H.request(url, "GET", TARGET, nil, { content_type = false })
+    assert.equal(200, status)
     status = H.request(url, "GET", TARGET, nil, { content_type = "Application/JSON; charset=UTF-8" })
     assert.equal(200, status)
+    local body
+    status, body = H.request(url, "POST", "/api/v2/events/callbackEndpoint",
+      { callbackUrl = "http://127.0.0.1:9/x" }, { content_type = "text/plain" })
+    H.assert_ls_error(status, body, 250348)
   end)
 
   it("answers malformed JSON with 250012", function()

@@ -134,7 +134,9 @@ local CASES = {
 describe("emulator input validation", function()
   local emu, url
 
-  setup(function() emu, url = H.start() end)
+  -- strict: undeclared members are refused too (by default they are
+  -- ignored, as emulator_lenient_spec shows)
+  setup(function() emu, url = H.start { strict = true } end)
   teardown(function() emu:stop() end)
 
   for _, case in ipairs(CASES) do

@@ -240,8 +240,32 @@ local function suggest(id)
   return best_d <= math.max(2, #id // 3) and best or nil
 end
 
+-- opts.extra: parameters the operation table does not know, sent as
+-- given ({query = {name = scalar}, body = {name = value}}). A name the
+-- table does know belongs in params, where it is validated.
+local function check_extra(op, extra)
+  local function bad(msg) return nil, errors.validation(op.id, nil, "extra", "extra: " .. msg) end
+  if type(extra) ~= "table" then return bad("must be a table {query = {...}, body = {...}}") end
+  for k, part in pairs(extra) do
+    if k ~= "query" and k ~= "body" then return bad("unknown part '" .. tostring(k) .. "' (query, body)") end
+    if type(part) ~= "table" then return bad(k .. " must be a table of names") end
+    local declared = k == "query" and op.query_params or op.body_params
+    for name, v in pairs(part) do
+      if type(name) ~= "string" or name == "" then return bad(k .. ": names must be non-empty strings") end
+      for _, p in ipairs(declared) do
+        if p.name == name then return bad(k .. "." .. name .. " is a parameter of " .. op.id .. "; pass it in params") end
+      end
+      local tv = type(v)
+      if k == "query" and not (tv == "string" or tv == "number" or tv == "boolean") then
+        return bad("query." .. name .. " must be a string, number or boolean")
+      end
+    end
+  end
+  return extra
+end
+
 -- ls:call(id, params[, opts]) -> content, nil, meta | nil, err
--- opts: timeout, attempts (this call only).
+-- opts: timeout, attempts (this call only); extra (see check_extra).
 function Client:call(id, params, opts)
   if type(id) ~= "string" then error("call: operation id must be a string", 2) end
   local op = ops.get(id)
@@ -259,7 +283,12 @@ function Client:call(id, params, opts)
     log.info("call", { op = id, error = "validation", message = verr.message })
     return nil, verr
   end
-  local req = request.build(op, params)
+  local extra, xerr = opts and opts.extra
+  if extra ~= nil then
+    extra, xerr = check_extra(op, extra)
+    if not extra then return nil, xerr end
+  end
+  local req = request.build(op, params, extra)
   local this = self
   if opts and (opts.timeout or opts.attempts) then
     this = setmetatable({ timeout = opts.timeout or self.timeout,

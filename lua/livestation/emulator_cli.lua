@@ -8,7 +8,8 @@ local M = {}
 
 local USAGE = [[
 usage: lsrun emulator [--host 127.0.0.1] [--port N] [--access-key K] [--secret-key S]
-                      [--speed F] [--state FILE] [--lenient-signature] [--quiet]
+                      [--speed F] [--state FILE] [--lenient-signature] [--strict]
+                      [--quiet]
 ]]
 
 local function usage_error(msg)
@@ -32,6 +33,8 @@ function M.parse(args)
       o.help = true
     elseif name == "--lenient-signature" then
       o.lenient_signature = true
+    elseif name == "--strict" then
+      o.strict = true
     elseif name == "--quiet" then
       o.quiet = true
     elseif OPTIONS[name] then
@@ -65,7 +68,7 @@ function M.main(args)
   local emulator = require "livestation.emulator"
   local emu = emulator.new {
     access_key = o.access_key, secret_key = o.secret_key, speed = o.speed, state = o.state,
-    lenient_signature = o.lenient_signature,
+    lenient_signature = o.lenient_signature, strict = o.strict,
     log = not o.quiet and function(line) io.stderr:write(line, "\n") end or nil,
   }
   local url, serr = emu:start { host = o.host, port = o.port }

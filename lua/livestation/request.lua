@@ -103,12 +103,26 @@ end
 
 ---------------------------------------------------------------- build
 
+-- Names of a table in a fixed order, so the same call builds the same
+-- request target.
+local function sorted_names(t)
+  local names = {}
+  for k in next, t do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
 -- Builds the request for op (a catalogue entry) from params. Returns
 -- { method, path, query, target, body }: query is "" when there is none,
 -- target is path[?query], body is the JSON text or nil when the operation
 -- takes no body. Raises on a missing path parameter: the validator runs
 -- first, so that is a bug of the caller.
-function M.build(op, params)
+--
+-- extra (optional) carries what the operation table does not know, sent
+-- as given and never validated: extra.query (name -> scalar, after the
+-- table's parameters, names sorted) and extra.body (name -> JSON value,
+-- merged into the body; an operation without a body gets one).
+function M.build(op, params, extra)
   params = params or {}
   local path = op.path:gsub("{([^}]+)}", function(name)
     local v = params[name]
@@ -130,6 +144,16 @@ function M.build(op, params)
       has_body = true
       if v ~= nil then body[p.name] = shape(v, p) end
     end
+  end
+  if extra and extra.query then
+    for _, name in ipairs(sorted_names(extra.query)) do
+      nq = nq + 1
+      query[nq] = M.escape(name) .. "=" .. M.escape(scalar_for(op, name, extra.query[name]))
+    end
+  end
+  if extra and extra.body then
+    has_body = true
+    for k, v in next, extra.body do body[k] = v end
   end
   local q = table.concat(query, "&")
   return {

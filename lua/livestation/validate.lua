@@ -690,21 +690,72 @@ local function unknown_part(op, declared, t)
   end
 end
 
--- validate.from_request(op, path_params, query, body) -> params | nil, err
+-- Drops the members of object v that `fields` does not declare, at every
+-- depth, and notes their dotted paths in `dropped`. Returns the copy.
+local function prune_members(fields, v, path, dropped)
+  local declared = declared_names(fields)
+  local out = {}
+  for _, k in ipairs(sorted_keys(v)) do
+    local kp = key_path(path, k)
+    if not declared[k] then
+      dropped[#dropped + 1] = kp
+    else
+      out[k] = v[k]
+    end
+  end
+  for _, f in ipairs(fields) do
+    local x = out[f.name]
+    if type(x) == "table" and f.fields then
+      if f.type == "object" and is_object(x) then
+        out[f.name] = prune_members(f.fields, x, key_path(path, f.name), dropped)
+      elseif f.type == "array" and f.items == "object" and is_array(x) then
+        local list = json.array()
+        for i = 1, #x do
+          local item = x[i]
+          if type(item) == "table" and is_object(item) then
+            item = prune_members(f.fields, item, format("%s[%d]", key_path(path, f.name), i), dropped)
+          end
+          list[i] = item
+        end
+        out[f.name] = list
+      end
+    end
+  end
+  return out
+end
+
+-- validate.from_request(op, path_params, query, body[, opts]) -> params,
+-- ignored | nil, err
 -- path_params and query hold strings (ops.match gives the former); body is
 -- the decoded JSON body or nil. Values are converted by the declared type,
--- then check() runs on the one flat table.
-function M.from_request(op, path_params, query, body)
+-- then check() runs on the one flat table. Names the operation does not
+-- declare are refused (250012), or with opts.lenient dropped, as the
+-- service's framework does; `ignored` lists their dotted paths (query
+-- names first, then body members).
+function M.from_request(op, path_params, query, body, opts)
   local params = {}
+  local lenient = opts and opts.lenient
+  local ignored = {}
   query = query or {}
-  local err = unknown_part(op, op.query_params, query)
-  if err then return nil, err end
-  if not is_null(body) then
-    if type(body) ~= "table" or not is_object(body) then
-      return nil, errors.validation(op.id, nil, "type", "body: must be a JSON object", 250012)
+  if not is_null(body) and (type(body) ~= "table" or not is_object(body)) then
+    return nil, errors.validation(op.id, nil, "type", "body: must be a JSON object", 250012)
+  end
+  local err
+  if lenient then
+    local declared = declared_names(op.query_params)
+    local kept = {}
+    for _, k in ipairs(sorted_keys(query)) do
+      if declared[k] then kept[k] = query[k] else ignored[#ignored + 1] = k end
     end
-    err = unknown_part(op, op.body_params, body)
+    query = kept
+    if not is_null(body) then body = prune_members(op.body_params, body, "", ignored) end
+  else
+    err = unknown_part(op, op.query_params, query)
     if err then return nil, err end
+    if not is_null(body) then
+      err = unknown_part(op, op.body_params, body)
+      if err then return nil, err end
+    end
   end
   for _, name in ipairs(op.path_params) do
     local raw = path_params and path_params[name]
@@ -731,7 +782,7 @@ function M.from_request(op, path_params, query, body)
   local ok
   ok, err = M.check(op, params)
   if not ok then return nil, err end
-  return params
+  return params, ignored
 end
 
 return M

@@ -12,6 +12,7 @@ local json = require "livestation.json"
 local errors = require "livestation.errors"
 local reply = require "livestation.emulator.reply"
 local faults = require "livestation.emulator.faults"
+local log = require "livestation.log"
 
 local M = {}
 
@@ -103,11 +104,14 @@ function M.service(emu, req)
       return status, headers, body, id
     end
   end
-  local params, verr = validate.from_request(op, path_params, parse_query(req.query), decoded)
+  local params, verr = validate.from_request(op, path_params, parse_query(req.query), decoded,
+    { lenient = not gw.strict })
   if not params then
     status, headers, body = invalid(op, verr)
     return status, headers, body, id
   end
+  if verr[1] then log.debug("emulator: parameters the operation does not define, ignored",
+    { op = id, names = table.concat(verr, ", ") }) end
   local ok, content, total = xpcall(HANDLERS[id], traceback, emu, params)
   if op.method ~= "GET" then emu:persist() end
   if not ok then

@@ -27,6 +27,7 @@ local INVALID = "Invalid authentication information."
 function M.new(opts)
   local self = setmetatable({
     lenient = opts.lenient == true,
+    strict = opts.strict == true,
     regions = {},
   }, Gateway)
   for _, r in ipairs(opts.regions or { "KR" }) do self.regions[r] = true end
@@ -72,7 +73,11 @@ function Gateway:authenticate(req)
 end
 
 -- Live Station's header checks after authentication: region, then
--- Content-Type (required on every call, GET and DELETE included).
+-- Content-Type. Strict: `application/json` exactly (any case) on every
+-- call, GET and DELETE included, as the reference words it. Otherwise as
+-- the service's framework accepts: a request without a body needs none
+-- (whatever it says: it is read only to parse a body),
+-- and parameters after the media type (`; charset=utf-8`) are fine.
 function Gateway:service_headers(req)
   local h = req.headers
   local region = h["x-ncp-region_code"]
@@ -83,6 +88,12 @@ function Gateway:service_headers(req)
     return reply.error(250020, errors.message(250020, region))
   end
   local ct = h["content-type"]
+  if self.strict then
+    if not ct or ct:match("^%s*(.-)%s*$"):lower() ~= "application/json" then return reply.error(250348) end
+    return nil
+  end
+  -- the framework reads Content-Type only to parse a body
+  if req.body == nil or req.body == "" then return nil end
   local media = ct and ct:match("^%s*([^;%s]+)")
   if not media or media:lower() ~= "application/json" then return reply.error(250348) end
   return nil

@@ -12,7 +12,9 @@
 --
 -- Options: access_key, secret_key (default: the documented keys), speed
 -- (processing delays divided by it, default 1), state (SQLite file kept
--- across restarts), lenient_signature, regions (default {"KR"}), log
+-- across restarts), lenient_signature, strict (the documented request
+-- contract to the letter: Content-Type on every call, no undeclared
+-- parameters), regions (default {"KR"}), log
 -- (fn(line): one line per request), callback_attempts, callback_backoff,
 -- callback_timeout (delivery policy, see callbacks.lua).
 
@@ -54,7 +56,7 @@ function M.new(opts)
   }, Emulator)
   self.gateway = gateway_mod.new {
     keys = { [opts.access_key or M.DEFAULT_ACCESS_KEY] = opts.secret_key or M.DEFAULT_SECRET_KEY },
-    lenient = opts.lenient_signature, regions = opts.regions,
+    lenient = opts.lenient_signature, regions = opts.regions, strict = opts.strict,
   }
   self.timeline = timeline_mod.new(self)
   for _, mod in ipairs(dispatch.MODULES) do
