@@ -6,8 +6,8 @@
 -- JSON: id sequences, default callback, clock offset). Writes are
 -- incremental: world:drain() hands over only what changed.
 
-local core = require "livestation.core"
 local json = require "livestation.json"
+local sqlite = require "livestation.store.sqlite"
 local world_mod = require "livestation.emulator.world"
 
 local M = {}
@@ -25,13 +25,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 
 -- Opens (creating when needed) the state file; nil, message on failure.
 function M.open(path)
-  local db, err = core.sqlite_open(path)
-  if not db then return nil, "cannot open state file " .. path .. ": " .. tostring(err) end
-  local ok, serr = db:exec(SCHEMA)
-  if not ok then
-    db:close()
-    return nil, "state file " .. path .. ": " .. tostring(serr)
-  end
+  local db, err = sqlite.open(path, SCHEMA, "state file")
+  if not db then return nil, "cannot open " .. err end
   return setmetatable({ db = db, path = path }, Store)
 end
 
@@ -64,9 +59,7 @@ end
 
 -- Writes one batch of changes (world:drain()) in a transaction.
 function Store:save(changes)
-  local db = self.db
-  assert(db:exec("BEGIN"))
-  local ok, err = pcall(function()
+  local ok, err = self.db:transaction(function(db)
     if changes.cleared then
       assert(db:exec("DELETE FROM objects; DELETE FROM events; DELETE FROM meta;"))
     end
@@ -80,18 +73,12 @@ function Store:save(changes)
     for _, ev in ipairs(changes.events) do
       assert(db:query("INSERT OR REPLACE INTO events (id, data) VALUES (?, ?)", ev.id, json.encode(ev)))
     end
-    if changes.meta then
-      for key, value in pairs(changes.meta) do
-        assert(db:query("INSERT OR REPLACE INTO meta (key, data) VALUES (?, ?)", key, json.encode(value)))
-      end
+    for key, value in pairs(changes.meta or {}) do
+      assert(db:query("INSERT OR REPLACE INTO meta (key, data) VALUES (?, ?)", key, json.encode(value)))
     end
+    return true
   end)
-  if ok then
-    assert(db:exec("COMMIT"))
-  else
-    db:exec("ROLLBACK")
-    error(err, 0)
-  end
+  if not ok then error("state file " .. self.path .. ": " .. tostring(err), 0) end
 end
 
 function Store:close()

@@ -3,7 +3,6 @@
 -- late (catch-up policy), and, for a named job, picking up its journal
 -- where the last host left it.
 
-local journal = require "livestation.schedule.journal"
 local log = require "livestation.log"
 local run = require "livestation.schedule.run"
 local when = require "livestation.schedule.when"
@@ -100,7 +99,7 @@ function M.cancel(S, job)
     job.queue.first = job.queue.first + 1
     if item.attempt == 1 then run.skip(S, job, item.scheduled, "job cancelled") end
   end
-  if job.name then journal.set_next(S.get_store(), job.name, nil) end
+  if job.name then S.get_store():set_next(job.name, nil) end
   S.unregister(job)
   return true
 end
@@ -187,7 +186,7 @@ local on_due
 -- Puts the run scheduled at `scheduled` (ms) on the timers, with jitter.
 local function plan(S, job, scheduled)
   job.next_ms = scheduled
-  if job.name then journal.set_next(S.get_store(), job.name, scheduled) end
+  if job.name then S.get_store():set_next(job.name, scheduled) end
   if not scheduled then return M.maybe_done(S, job) end
   local fire = scheduled
   if job.jitter > 0 then fire = fire + math.floor(math.random() * job.jitter * 1000) end
@@ -217,39 +216,41 @@ end
 local function recover(S, job, now)
   local store = S.get_store()
   local tr = job.trigger
-  local row = journal.get_job(store, job.name)
+  local row = store:get_job(job.name)
   local fresh = not row or row.kind ~= tr.kind or row.spec ~= tr.spec
     or (row.tz or "") ~= (tr.tz or "")
   local anchor = fresh and now or row.anchor_ms
   if fresh then
-    local ok, err = journal.put_job(store, job.name, tr.kind, tr.spec, tr.tz, anchor)
-    if not ok then error("cannot record job '" .. job.name .. "': " .. tostring(err), 0) end
+    -- a host sharing the store may have recorded it first: its anchor wins
+    local stored, err = store:put_job(job.name, tr.kind, tr.spec, tr.tz, anchor)
+    if not stored then error("cannot record job '" .. job.name .. "': " .. tostring(err), 0) end
+    anchor = stored
     if row then log.info("job schedule changed; it starts anew", { job = job.label }) end
   end
   tr.anchor = anchor
-  journal.mark_interrupted(store, job.name)
-  for _, r in ipairs(journal.unfinished(store, job.name) or {}) do
+  store:interrupt_runs(job.name)
+  for _, r in ipairs(store:unfinished_runs(job.name) or {}) do
     if r.attempt < job.retry.attempts then
       local not_before = r.retry_at and math.ceil(r.retry_at * 1000) or now
       enqueue(job, { scheduled = r.scheduled_ms, attempt = r.attempt + 1, not_before = not_before })
       log.info("job run resumed", { job = job.label, scheduled = iso(job, r.scheduled_ms),
         attempt = r.attempt + 1, previous = r.outcome })
     else
-      journal.give_up(store, r.id, (r.detail or r.outcome) .. "; no attempts left")
+      store:give_up(r.id, (r.detail or r.outcome) .. "; no attempts left")
       log.warn("job run not retried", { job = job.label, scheduled = iso(job, r.scheduled_ms),
         attempt = r.attempt, outcome = r.outcome })
     end
   end
   M.pump(S, job)
-  local last = journal.last_scheduled(store, job.name)
+  local last = store:last_scheduled(job.name)
   job.last = nil
-  local lr = journal.last_run(store, job.name)
+  local lr = store:last_run(job.name)
   if lr then
     job.last = { scheduled = lr.scheduled_ms / 1000, started = lr.started, finished = lr.finished,
                  outcome = lr.outcome, attempt = lr.attempt, error = lr.detail }
   end
   if tr.kind == "at" then
-    if journal.has_run(store, job.name, tr.at_ms) or tr.at_ms > now then return nil end
+    if store:has_run(job.name, tr.at_ms) or tr.at_ms > now then return nil end
     if fresh then return nil end -- new job, time already past: due at once
     handle_missed(S, job, { tr.at_ms }, "host down")
     return false
@@ -288,7 +289,7 @@ function M.create(S, trigger, fn, o)
     -- in the journal already (done, or resumed above), or handled as
     -- missed: nothing to plan; else its time, at once when already past
     local known = from == false
-      or (job.name and journal.has_run(S.get_store(), job.name, trigger.at_ms))
+      or (job.name and S.get_store():has_run(job.name, trigger.at_ms))
     plan(S, job, not known and trigger.at_ms or nil)
   else
     plan(S, job, trigger:next(from))

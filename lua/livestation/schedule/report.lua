@@ -2,7 +2,6 @@
 -- with its schedule, last run, outcome and next run, for people on call.
 -- Reads the file only; works whether or not a host is running on it.
 
-local journal = require "livestation.schedule.journal"
 local json = require "livestation.json"
 local store_mod = require "livestation.schedule.store"
 local when = require "livestation.schedule.when"
@@ -23,11 +22,11 @@ end
 -- seconds or nil). Returns the list or nil, message.
 function M.collect(store, z)
   z = z or zone.default()
-  local rows, err = journal.jobs(store)
+  local rows, err = store:jobs()
   if not rows then return nil, err end
   local out = {}
   for _, row in ipairs(rows) do
-    local last = journal.last_run(store, row.name)
+    local last = store:last_run(row.name)
     out[#out + 1] = {
       name = row.name, kind = row.kind, schedule = schedule_text(row, z), tz = row.tz,
       next = row.next_ms and row.next_ms / 1000 or nil,
@@ -99,12 +98,14 @@ function M.main(argv, out, err)
     i = i + 1
   end
   path = path or store_mod.default_path()
-  local f = io.open(path, "rb")
-  if not f then
-    err:write("lsrun: no state file at ", path, "\n")
-    return 1
+  if not store_mod.is_postgres(path) then
+    local f = io.open(path, "rb")
+    if not f then
+      err:write("lsrun: no state file at ", path, "\n")
+      return 1
+    end
+    f:close()
   end
-  f:close()
   local store, oerr = store_mod.open(path)
   if not store then err:write("lsrun: ", oerr, "\n") return 1 end
   local jobs, cerr = M.collect(store)

@@ -7,7 +7,6 @@
 -- attempt in progress and records it as cancelled.
 
 local core = require "livestation.core"
-local journal = require "livestation.schedule.journal"
 local log = require "livestation.log"
 local when = require "livestation.schedule.when"
 
@@ -72,7 +71,7 @@ local function close_cancelled(S, job, run)
   local retry_at
   if run.attempt < job.retry.attempts then retry_at = finished end
   if run.row then
-    journal.finish(S.get_store(), run.row, "cancelled", finished, "stopped before it finished", retry_at)
+    S.get_store():finish_run(run.row, "cancelled", finished, "stopped before it finished", retry_at)
     run.row = nil
   end
   report(S, job, run, "cancelled", run.started, finished, { error = "stopped before it finished" })
@@ -84,9 +83,13 @@ local function attempt_once(S, job, run)
   local started = core.now()
   run.started = started
   if job.name then
-    local id, err = journal.start(S.get_store(), job.name, run.scheduled, run.attempt, started)
-    if not id then
-      -- most often the run is already in the journal: never run it twice
+    local id, err = S.get_store():start_run(job.name, run.scheduled, run.attempt, started)
+    if id == false then
+      -- already in the journal (another host claimed it): never run it twice
+      log.info("job run already claimed", { job = job.label,
+        scheduled = when.iso(run.scheduled / 1000, job.zone), attempt = run.attempt })
+      return "refused"
+    elseif not id then
       log.error("job run not started: journal refused it", { job = job.label,
         scheduled = when.iso(run.scheduled / 1000, job.zone), attempt = run.attempt, error = err })
       return "refused"
@@ -118,7 +121,7 @@ local function attempt_once(S, job, run)
     retry_at = finished + M.backoff(job.retry, run.attempt)
   end
   if run.row then
-    journal.finish(S.get_store(), run.row, outcome, finished, detail, retry_at)
+    S.get_store():finish_run(run.row, outcome, finished, detail, retry_at)
     run.row = nil
   end
   report(S, job, run, outcome, started, finished, {
@@ -190,7 +193,7 @@ end
 
 -- Records a run that will not happen (overlap, missed while down).
 function M.skip(S, job, scheduled, detail)
-  if job.name then journal.record(S.get_store(), job.name, scheduled, "skipped", detail) end
+  if job.name then S.get_store():record_run(job.name, scheduled, "skipped", detail) end
   S.count("skipped")
   log.info("job run", { job = job.label, scheduled = when.iso(scheduled / 1000, job.zone),
     outcome = "skipped", reason = detail })

@@ -5,7 +5,6 @@
 --   state.set("last_clip", { id = 42 })    state.get("last_clip").id
 --   state.update("count", function(n) return (n or 0) + 1 end)
 
-local core = require "livestation.core"
 local json = require "livestation.json"
 
 local M = {}
@@ -17,19 +16,9 @@ local function check_key(key, fname)
 end
 
 local function read(store, key)
-  local rows, err = store:query("SELECT value FROM kv WHERE key = ?", key)
-  if not rows then return nil, err end
-  if not rows[1] then return nil end
-  return json.decode(rows[1].value)
-end
-
-local function write(store, key, value)
-  if value == nil then
-    return store:query("DELETE FROM kv WHERE key = ?", key)
-  end
-  return store:query([[INSERT INTO kv (key, value, updated) VALUES (?, ?, ?)
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated]],
-    key, json.encode(value), core.now())
+  local text, err = store:kv_get(key)
+  if text == nil then return nil, err end
+  return json.decode(text)
 end
 
 -- Calls fn(old) so that it cannot wait: the transaction it runs in must
@@ -57,19 +46,14 @@ function M.new(get_store)
   -- stores value (JSON-encodable; nil deletes); true or nil, message
   function S.set(key, value)
     check_key(key, "set")
-    if value ~= nil then json.encode(value) end -- misuse raises here
-    local ok, err = write(get_store(), key, value)
-    if not ok then return nil, err end
-    return true
+    local text = value ~= nil and json.encode(value) or nil -- misuse raises here
+    return get_store():kv_set(key, text)
   end
 
   -- deletes key; true when it existed
   function S.delete(key)
     check_key(key, "delete")
-    local store = get_store()
-    local ok, err = store:query("DELETE FROM kv WHERE key = ?", key)
-    if not ok then return nil, err end
-    return store.db:changes() > 0
+    return get_store():kv_delete(key)
   end
 
   -- new = fn(old) in one transaction; nil deletes. Returns new. An error
@@ -77,30 +61,19 @@ function M.new(get_store)
   function S.update(key, fn)
     check_key(key, "update")
     if type(fn) ~= "function" then error("state.update: fn must be a function", 2) end
-    local store = get_store()
-    return store:transaction(function()
-      local old, err = read(store, key)
-      if err then error("state.update('" .. key .. "'): " .. err, 0) end
-      local new = call_atomically(fn, old, key)
-      local ok, werr = write(store, key, new)
-      if not ok then error("state.update('" .. key .. "'): " .. werr, 0) end
-      return new
+    local new
+    local ok, err = get_store():kv_update(key, function(old_text)
+      local old = old_text ~= nil and json.decode(old_text) or nil
+      new = call_atomically(fn, old, key)
+      return new ~= nil and json.encode(new) or nil
     end)
+    if ok == nil and err then return nil, "state.update('" .. key .. "'): " .. tostring(err) end
+    return new
   end
 
   -- sorted keys, all or those starting with prefix
   function S.keys(prefix)
-    local rows, err
-    if prefix then
-      rows, err = get_store():query("SELECT key FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key",
-        #prefix, prefix)
-    else
-      rows, err = get_store():query("SELECT key FROM kv ORDER BY key")
-    end
-    if not rows then return nil, err end
-    local out = {}
-    for i, r in ipairs(rows) do out[i] = r.key end
-    return out
+    return get_store():kv_keys(prefix)
   end
 
   return S

@@ -1,64 +1,33 @@
--- The state file: one SQLite database in WAL mode that holds what must
--- outlive the host: the jobs it knows, the run journal of named jobs, the
--- scripts' key/value state and the webhook inbox.
+-- The scheduler's store: what must outlive a host (the jobs it knows, the
+-- run journal of named jobs, the scripts' key/value state and the webhook
+-- inbox). One interface, two implementations:
 --
--- Default path: $LIVESTATION_STATE, else ./livestation-state.db.
-
-local core = require "livestation.core"
+--   a file path        one SQLite file (store_sqlite), the embedded default
+--   postgresql://...   a PostgreSQL database that several hosts share
+--                      (store_pg; also postgres://)
+--
+-- Default location: $LIVESTATION_STATE, else ./livestation-state.db.
+--
+-- Methods every store has (failures return nil, message; none raises):
+--   jobs:  get_job(name)  put_job(name, kind, spec, tz, anchor_ms) -> anchor
+--          set_next(name, next_ms)  jobs()
+--   runs:  start_run(job, scheduled_ms, attempt, started) -> id | false
+--            (false: another attempt holds this one; never run it twice)
+--          finish_run(id, outcome, finished, detail, retry_at)
+--          record_run(job, scheduled_ms, outcome, detail)
+--          interrupt_runs(job)  unfinished_runs(job)  give_up(id, detail)
+--          last_scheduled(job)  has_run(job, ms)  last_run(job)  runs(job)
+--   state: kv_get(key) -> JSON text  kv_set(key, text|nil)  kv_delete(key)
+--          kv_keys(prefix)  kv_update(key, fn(old_text) -> new_text)
+--   inbox: inbox_put(ev, body) -> "stored" | "duplicate"  inbox_begin(id)
+--          inbox_finish(id, state)  inbox_pending()  inbox_get(id)
+--          inbox_prune(before)
+--   is_open()  close();  fields: path (where it is), kind ("sqlite" or
+--   "postgresql"), shared (true when other hosts may use it too).
 
 local M = {}
 
 M.DEFAULT_PATH = "./livestation-state.db"
-M.SCHEMA_VERSION = 1
-
-M.SCHEMA = [[
-CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,
-  value TEXT
-);
--- one row per named job: what it is and where its schedule stands
-CREATE TABLE IF NOT EXISTS jobs (
-  name TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,          -- at | every | cron
-  spec TEXT NOT NULL,          -- at: epoch ms; every: interval ms; cron: expression
-  tz TEXT,                     -- zone of a cron or a table/local at time
-  anchor_ms INTEGER NOT NULL,  -- when this schedule began (every counts from it)
-  next_ms INTEGER,             -- the next run the host planned; NULL when none
-  updated REAL NOT NULL
-);
--- the run journal: one row per attempt of a scheduled run
-CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY,
-  job TEXT NOT NULL,
-  scheduled_ms INTEGER NOT NULL,   -- the run's identity, with job
-  attempt INTEGER NOT NULL,
-  started REAL,                    -- epoch seconds
-  finished REAL,
-  outcome TEXT NOT NULL,           -- running ok failed timeout cancelled interrupted skipped
-  detail TEXT,                     -- error message, or why it was skipped
-  retry_at REAL,                   -- set while another attempt is due
-  UNIQUE (job, scheduled_ms, attempt)
-);
-CREATE INDEX IF NOT EXISTS runs_open ON runs (job, outcome);
--- scripts' key/value state; values are JSON text
-CREATE TABLE IF NOT EXISTS kv (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL,
-  updated REAL NOT NULL
-);
--- Live Station callbacks, stored before they are acknowledged
-CREATE TABLE IF NOT EXISTS inbox (
-  id TEXT PRIMARY KEY,             -- the payload's id: the de-duplication key
-  event TEXT NOT NULL,
-  channel_id TEXT,
-  body TEXT NOT NULL,
-  received REAL NOT NULL,
-  state TEXT NOT NULL,             -- new delivering done failed ignored
-  attempts INTEGER NOT NULL DEFAULT 0,
-  finished REAL
-);
-CREATE INDEX IF NOT EXISTS inbox_state ON inbox (state);
-]]
 
 function M.default_path()
   local env = os.getenv("LIVESTATION_STATE")
@@ -66,65 +35,20 @@ function M.default_path()
   return M.DEFAULT_PATH
 end
 
-local Store = {}
-Store.__index = Store
+-- True when location names a PostgreSQL database rather than a file.
+function M.is_postgres(location)
+  return type(location) == "string"
+    and (location:match("^postgresql://") or location:match("^postgres://")) ~= nil
+end
 
--- Opens (creating if needed) the state file at path. Returns the store or
+-- Opens the store at location (default default_path()). Returns it or
 -- nil, message.
-function M.open(path)
-  path = path or M.default_path()
-  local db, err = core.sqlite_open(path)
-  if not db then return nil, "state file " .. path .. ": " .. tostring(err) end
-  local ok
-  ok, err = db:exec(M.SCHEMA)
-  if not ok then
-    db:close()
-    return nil, "state file " .. path .. ": " .. tostring(err)
+function M.open(location)
+  location = location or M.default_path()
+  if M.is_postgres(location) then
+    return require("livestation.schedule.store_pg").open(location)
   end
-  local rows = db:query("SELECT value FROM meta WHERE key = 'schema'")
-  local version = rows and rows[1] and tonumber(rows[1].value)
-  if version and version > M.SCHEMA_VERSION then
-    db:close()
-    return nil, string.format("state file %s: schema %d is newer than this livestation (%d)",
-      path, version, M.SCHEMA_VERSION)
-  end
-  if not version then
-    db:query("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", tostring(M.SCHEMA_VERSION))
-  end
-  return setmetatable({ db = db, path = path }, Store)
-end
-
--- db:query, raising nothing: rows or nil, message.
-function Store:query(sql, ...)
-  if not self.db then return nil, "state file is closed" end
-  return self.db:query(sql, ...)
-end
-
--- Runs fn(store) inside one IMMEDIATE transaction: committed when fn
--- returns, rolled back (and the error re-raised) when it raises.
-function Store:transaction(fn, ...)
-  local ok, err = self.db:exec("BEGIN IMMEDIATE")
-  if not ok then return nil, err end
-  local results = table.pack(pcall(fn, self, ...))
-  if not results[1] then
-    self.db:exec("ROLLBACK")
-    error(results[2], 0)
-  end
-  ok, err = self.db:exec("COMMIT")
-  if not ok then
-    self.db:exec("ROLLBACK")
-    return nil, err
-  end
-  return table.unpack(results, 2, results.n)
-end
-
-function Store:is_open()
-  return self.db ~= nil
-end
-
-function Store:close()
-  if self.db then self.db:close() end
-  self.db = nil
+  return require("livestation.schedule.store_sqlite").open(location)
 end
 
 return M

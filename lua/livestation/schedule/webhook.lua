@@ -9,7 +9,6 @@
 -- token 401, malformed body 400; each is logged, never the token.
 
 local core = require "livestation.core"
-local inbox = require "livestation.schedule.inbox"
 local json = require "livestation.json"
 local log = require "livestation.log"
 
@@ -17,6 +16,7 @@ local M = {}
 
 M.MAX_BODY = 64 * 1024
 M.MAX_ATTEMPTS = 3 -- deliveries of one event cut short by restarts
+M.KEEP_DAYS = 30 -- ids are remembered this long for de-duplication
 
 local TEXT = { ["content-type"] = "text/plain; charset=utf-8" }
 local JSON = { ["content-type"] = "application/json" }
@@ -116,12 +116,12 @@ function M.new(S)
     local list = handlers_for(ev.event)
     local fields = { id = ev.key, event = ev.event, channel = ev.channelId }
     if #list == 0 then
-      inbox.finish(store, ev.key, "ignored")
+      store:inbox_finish(ev.key, "ignored")
       fields.outcome = "ignored"
       log.info("webhook event", fields)
       return
     end
-    fields.attempt = inbox.begin(store, ev.key)
+    fields.attempt = store:inbox_begin(ev.key)
     local started = core.monotonic()
     local tasks = {}
     for i, h in ipairs(list) do tasks[i] = core.spawn(call, h.fn, copy_event(ev)) end
@@ -137,7 +137,7 @@ function M.new(S)
       end
     end
     d.tasks = nil
-    inbox.finish(store, ev.key, failed == 0 and "done" or "failed")
+    store:inbox_finish(ev.key, failed == 0 and "done" or "failed")
     fields.handlers, fields.failed = #list, failed
     fields.outcome = failed == 0 and "done" or "failed"
     fields.duration_ms = math.floor((core.monotonic() - started) * 1000 + 0.5)
@@ -154,9 +154,9 @@ function M.new(S)
   -- tasks look up the handlers when they run, after the script's on().
   local function redeliver()
     local store = S.get_store()
-    for _, row in ipairs(inbox.pending(store) or {}) do
+    for _, row in ipairs(store:inbox_pending() or {}) do
       if row.attempts >= M.MAX_ATTEMPTS then
-        inbox.finish(store, row.id, "failed")
+        store:inbox_finish(row.id, "failed")
         log.warn("webhook event not delivered again", { id = row.id, event = row.event,
           attempts = row.attempts })
       else
@@ -195,7 +195,7 @@ function M.new(S)
         reject(400, "malformed body", req, { reason = why, bytes = #(req.body or "") })
         return 400, TEXT, "bad request: " .. why .. "\n"
       end
-      local ok, result, err = pcall(function() return inbox.put(S.get_store(), ev, req.body) end)
+      local ok, result, err = pcall(function() return S.get_store():inbox_put(ev, req.body) end)
       if not ok or not result then
         log.error("webhook: cannot store event", { id = ev.key, error = tostring(ok and err or result) })
         return 503, TEXT, "cannot store the event\n"
@@ -232,7 +232,7 @@ function M.new(S)
     if not srv then return nil, "webhook: " .. err end
     receivers[srv] = true
     log.info("webhook listening", { url = srv:url() .. o.path })
-    inbox.prune(S.get_store())
+    S.get_store():inbox_prune(core.now() - M.KEEP_DAYS * 86400)
     redeliver()
     local r = {}
     function r.url() return srv:url() .. o.path end
