@@ -9,6 +9,8 @@
 
 local M = {}
 
+local url = require "livestation.url"
+
 local format, concat, sort = string.format, table.concat, table.sort
 local type, tostring, pairs = type, tostring, pairs
 
@@ -87,10 +89,6 @@ local function lua_pattern(s)
   return (s:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"))
 end
 
-local function percent(s, hex)
-  return (s:gsub("[^A-Za-z0-9%-%._~]", function(c) return format(hex, c:byte()) end))
-end
-
 -- Registers a string that must never be written. Empty and non-string
 -- values are ignored.
 function M.redact(secret)
@@ -99,8 +97,9 @@ function M.redact(secret)
   local forms = {}
   for s in pairs(secrets) do
     forms[s] = true
-    forms[percent(s, "%%%02X")] = true
-    forms[percent(s, "%%%02x")] = true
+    local escaped = url.escape(s)
+    forms[escaped] = true
+    forms[(escaped:gsub("%%%x%x", string.lower))] = true -- as some clients write it
     forms[s:gsub('[\0-\31"\\\127]', escape_control)] = true -- as a quoted field shows it
   end
   local list = {}

@@ -14,6 +14,7 @@
 -- PARAM tables are the catalogue's own and must not be modified.
 
 local catalogue = require "livestation.catalogue"
+local url = require "livestation.url"
 
 local M = {}
 
@@ -134,15 +135,8 @@ for _, op in ipairs(all) do
   node.methods[op.method] = { op = op, names = names, positions = positions }
 end
 
-local function hex(h)
-  return string.char(tonumber(h, 16))
-end
-
 -- %XX escapes decoded; a '%' not followed by two hex digits stays as it is.
-local function percent_decode(s)
-  if not s:find("%", 1, true) then return s end
-  return (s:gsub("%%(%x%x)", hex))
-end
+local percent_decode = url.unescape
 
 -- The most specific node the segments reach: at each level a literal
 -- child is tried before the placeholder, and the placeholder only when the

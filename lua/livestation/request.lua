@@ -7,6 +7,7 @@
 -- integral value are written as integers everywhere ("6", never "6.0").
 
 local json = require "livestation.json"
+local url = require "livestation.url"
 
 local M = {}
 
@@ -14,16 +15,8 @@ local format, type, next = string.format, type, next
 
 ---------------------------------------------------------------- scalars
 
-local HEX = {}
-for b = 0, 255 do HEX[string.char(b)] = format("%%%02X", b) end
-
 -- Percent-encodes every byte outside RFC 3986 unreserved characters.
-function M.escape(s)
-  if type(s) ~= "string" then
-    error("request.escape: expected a string, got " .. type(s), 2)
-  end
-  return (s:gsub("[^A-Za-z0-9%-%._~]", HEX))
-end
+M.escape = url.escape
 
 -- The text of a path or query value, or nil and why not.
 local function render(v)

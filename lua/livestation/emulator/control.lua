@@ -16,6 +16,7 @@
 -- 4xx status.
 
 local json = require "livestation.json"
+local url = require "livestation.url"
 
 local M = {}
 
@@ -92,7 +93,7 @@ function M.handle(emu, req)
   local id = rest:match("^channels/([^/]+)/publish$")
   if id then
     if req.method ~= "POST" and req.method ~= "DELETE" then return problem(405, "use POST or DELETE") end
-    return publish(emu, req, (id:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)))
+    return publish(emu, req, url.unescape(id))
   end
   if rest == "faults" then return faults(emu, req) end
   local fid = rest:match("^faults/(%d+)$")

@@ -9,6 +9,7 @@
 local ops = require "livestation.ops"
 local validate = require "livestation.validate"
 local json = require "livestation.json"
+local url = require "livestation.url"
 local errors = require "livestation.errors"
 local reply = require "livestation.emulator.reply"
 local faults = require "livestation.emulator.faults"
@@ -36,25 +37,8 @@ for _, op in ipairs(ops.all()) do
 end
 M.HANDLERS = HANDLERS
 
-local function hex(h) return string.char(tonumber(h, 16)) end
-
-local function unescape(s)
-  if s:find("+", 1, true) then s = s:gsub("+", " ") end
-  if not s:find("%", 1, true) then return s end
-  return (s:gsub("%%(%x%x)", hex))
-end
-
 -- name -> value of a raw query string (the first of repeated names wins).
-local function parse_query(q)
-  local t = {}
-  if q == nil or q == "" then return t end
-  for pair in q:gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    k = unescape(k)
-    if k ~= "" and t[k] == nil then t[k] = unescape(v) end
-  end
-  return t
-end
+local parse_query = url.parse_query
 M.parse_query = parse_query
 
 -- The envelope of a validation error: the code validate chose, with the

@@ -9,6 +9,7 @@
 -- x-ncp-apigw-signature-v1.
 
 local core = require "livestation.core"
+local url = require "livestation.url"
 local errors = require "livestation.errors"
 local reply = require "livestation.emulator.reply"
 
@@ -37,15 +38,11 @@ function M.new(opts)
   return self
 end
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
 -- The request targets a signature may cover.
 local function candidates(self, req)
   if not self.lenient then return { req.target } end
   local list = { req.target, req.path }
-  if req.query and req.query ~= "" then list[#list + 1] = req.path .. "?" .. unescape(req.query) end
+  if req.query and req.query ~= "" then list[#list + 1] = req.path .. "?" .. url.unescape(req.query) end
   return list
 end
 

@@ -10,6 +10,7 @@
 
 local core = require "livestation.core"
 local json = require "livestation.json"
+local url = require "livestation.url"
 local log = require "livestation.log"
 
 local M = {}
@@ -21,17 +22,8 @@ M.KEEP_DAYS = 30 -- ids are remembered this long for de-duplication
 local TEXT = { ["content-type"] = "text/plain; charset=utf-8" }
 local JSON = { ["content-type"] = "application/json" }
 
-local function unescape(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
 local function query_param(query, name)
-  for pair in (query or ""):gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    if unescape(k) == name then return unescape(v) end
-  end
-  return nil
+  return url.parse_query(query)[name]
 end
 
 -- Compares without stopping at the first difference.
