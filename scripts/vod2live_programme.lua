@@ -20,7 +20,7 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local livestation = require "livestation"
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 local config = require "workflow.config"
 local encoder = require "workflow.encoder"
 local journal = require "workflow.journal"

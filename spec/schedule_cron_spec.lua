@@ -2,7 +2,7 @@
 -- times are right in Asia/Seoul and across both daylight-saving
 -- transitions of America/New_York and Europe/Berlin.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 local cron = require "livestation.schedule.cron"
 local when = require "livestation.schedule.when"
 local zone = require "livestation.schedule.zone"

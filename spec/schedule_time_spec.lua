@@ -1,7 +1,7 @@
 -- Calendar arithmetic, the TZif reader and POSIX TZ rules, zones (gaps
 -- and folds) and the time forms `at` accepts.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 local tzif = require "livestation.schedule.tzif"
 local tzrule = require "livestation.schedule.tzrule"
 local when = require "livestation.schedule.when"

@@ -3,7 +3,7 @@
 -- Computed with civil arithmetic because os.time reads its table as
 -- local time.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 
 local M = {}
 

@@ -3,7 +3,7 @@
 -- channel ids. Conversions are done by arithmetic, never by the host's
 -- time zone.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 
 local M = {}
 

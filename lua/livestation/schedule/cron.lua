@@ -8,7 +8,7 @@
 -- falls in a daylight-saving gap does not exist and is skipped; one that
 -- happens twice in a fold fires once, at its first occurrence.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 
 local M = {}
 

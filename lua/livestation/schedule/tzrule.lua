@@ -2,7 +2,7 @@
 -- rule a TZif file's footer gives for instants past its table, and what
 -- TZ may hold directly. Offsets here are seconds east of UTC.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 
 local M = {}
 

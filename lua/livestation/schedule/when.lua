@@ -3,7 +3,7 @@
 -- clock), or an os.date-style table read in a zone. Also formats instants
 -- back as ISO-8601 for logs and listings.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 
 local M = {}
 

@@ -3,7 +3,7 @@
 -- else /etc/localtime, else UTC). A zone maps instants to wall-clock
 -- readings and back, including the gaps and folds of daylight saving.
 
-local civil = require "livestation.schedule.civil"
+local civil = require "livestation.civil"
 local tzif = require "livestation.schedule.tzif"
 local tzrule = require "livestation.schedule.tzrule"
 

@@ -1,6 +1,7 @@
 -- Civil calendar arithmetic on the proleptic Gregorian calendar, with no
 -- time zone: days since 1970-01-01 and back, weekdays, month lengths.
--- Zones (zone.lua) turn these "local seconds" into instants.
+-- Zones (schedule/zone.lua) turn these "local seconds" into instants. It
+-- sits below the client (HTTP dates), scheduling and the emulator (KST).
 
 local M = {}
 
