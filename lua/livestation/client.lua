@@ -281,7 +281,7 @@ function Client:call(id, params, opts)
   local ok, verr = validate.check(op, params)
   if not ok then
     log.info("call", { op = id, error = "validation", message = verr.message })
-    return nil, verr
+    return nil, errors.new(verr)
   end
   local extra, xerr = opts and opts.extra
   if extra ~= nil then

@@ -3,9 +3,10 @@
 -- An error is a table with kind ("validation", "api", "gateway", "network",
 -- "timeout"), status (HTTP status or nil), code (Live Station or gateway
 -- code), message, operation, retryable, and where known trace_id, name,
--- details, param and rule. tostring() gives one readable line. The same
--- module knows Live Station's status mapping, so the client and the
--- emulator agree on it.
+-- details, param and rule. tostring() gives one readable line. The
+-- service's code tables (status, name, message) are codes.lua's.
+
+local codes = require "livestation.codes"
 
 local M = {}
 
@@ -65,38 +66,12 @@ end
 
 ---------------------------------------------------------------- status mapping
 
--- Live Station does not document the HTTP status of its error codes beyond
--- 250013. This is the mapping COMMON.md §c suggests; one table, so the
--- client's expectations and the emulator's answers cannot drift.
-M.STATUS_DEFAULT = 400
-M.STATUS = {
-  [250004] = 404, [250100] = 404, [250123] = 404, [250300] = 404, [250301] = 404,
-  [250501] = 404, [250701] = 404, [250702] = 404, [250705] = 404,
-  [250010] = 403, [250015] = 403,
-  [250006] = 401, [250017] = 401,
-  [250000] = 500, [250009] = 500, [250016] = 500,
-  [250013] = 200,
-}
-
-function M.http_status(code)
-  return M.STATUS[code] or M.STATUS_DEFAULT
-end
-
--- Fills a Live Station message template ({0}, {1}, ...) from errors.json.
-function M.message(code, ...)
-  local entry = require("livestation.catalogue").errors[code]
-  if not entry then return "error " .. tostring(code) end
-  local args = table.pack(...)
-  return (entry.message:gsub("{(%d+)}", function(i)
-    local v = args[tonumber(i) + 1]
-    return v ~= nil and tostring(v) or ""
-  end))
-end
-
-function M.name(code)
-  local entry = require("livestation.catalogue").errors[code]
-  return entry and entry.name or nil
-end
+-- The code tables live in codes.lua; here for callers of errors.*.
+M.STATUS_DEFAULT = codes.STATUS_DEFAULT
+M.STATUS = codes.STATUS
+M.http_status = codes.http_status
+M.message = codes.message
+M.name = codes.name
 
 ---------------------------------------------------------------- responses
 

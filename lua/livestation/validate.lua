@@ -9,10 +9,12 @@
 --      enum, minLength/maxLength, min/max, pattern, then array items and
 --      object fields
 --   3. the conditional and cross-field rules of rules.lua, in their order
--- An error carries param (dotted path, vodList[2].filePath), rule and the
--- Live Station code the service would answer.
+-- A problem is a plain table: kind "validation", operation, param (dotted
+-- path, vodList[2].filePath), rule, message and the Live Station code the
+-- service would answer. The client turns it into an error object
+-- (errors.lua); the emulator answers with its code.
 
-local errors = require "livestation.errors"
+local codes = require "livestation.codes"
 local json = require "livestation.json"
 local pattern = require "livestation.pattern"
 local rules = require "livestation.rules"
@@ -136,8 +138,13 @@ local function code_for(op, shape, rule, p)
   return M.DEFAULT_CODE[rule]
 end
 
+local function problem(operation, param, rule, message, code)
+  return { kind = "validation", operation = operation, param = param, rule = rule,
+    message = message, code = code, retryable = false }
+end
+
 local function fail(op, path, rule, code, message)
-  return errors.validation(op.id, path, rule, path .. ": " .. message, code)
+  return problem(op.id, path, rule, path .. ": " .. message, code)
 end
 
 ---------------------------------------------------------------- pass 1: unknown names
@@ -613,10 +620,10 @@ end
 
 ---------------------------------------------------------------- check
 
--- validate.check(op, params) -> true | nil, err
+-- validate.check(op, params) -> true | nil, problem
 function M.check(op, params)
   if type(params) ~= "table" then
-    return nil, errors.validation(op.id, nil, "type", "parameters must be a table, got " .. type(params),
+    return nil, problem(op.id, nil, "type", "parameters must be a table, got " .. type(params),
       M.DEFAULT_CODE.type)
   end
   local err = unknown_members(op, op.params, params, "", "")
@@ -657,8 +664,8 @@ local function convert(op, p, raw)
   end
   if v == nil then
     local shown = HIDDEN[p.name] and "(hidden)" or raw
-    return false, errors.validation(op.id, p.name, "type",
-      p.name .. ": " .. errors.message(250021, shown, p.type), 250021)
+    return false, problem(op.id, p.name, "type",
+      p.name .. ": " .. codes.message(250021, shown, p.type), 250021)
   end
   return true, v
 end
@@ -725,7 +732,7 @@ local function prune_members(fields, v, path, dropped)
 end
 
 -- validate.from_request(op, path_params, query, body[, opts]) -> params,
--- ignored | nil, err
+-- ignored | nil, problem
 -- path_params and query hold strings (ops.match gives the former); body is
 -- the decoded JSON body or nil. Values are converted by the declared type,
 -- then check() runs on the one flat table. Names the operation does not
@@ -738,7 +745,7 @@ function M.from_request(op, path_params, query, body, opts)
   local ignored = {}
   query = query or {}
   if not is_null(body) and (type(body) ~= "table" or not is_object(body)) then
-    return nil, errors.validation(op.id, nil, "type", "body: must be a JSON object", 250012)
+    return nil, problem(op.id, nil, "type", "body: must be a JSON object", 250012)
   end
   local err
   if lenient then

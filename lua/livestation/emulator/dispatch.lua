@@ -10,7 +10,7 @@ local ops = require "livestation.ops"
 local validate = require "livestation.validate"
 local json = require "livestation.json"
 local url = require "livestation.url"
-local errors = require "livestation.errors"
+local codes = require "livestation.codes"
 local reply = require "livestation.emulator.reply"
 local faults = require "livestation.emulator.faults"
 local log = require "livestation.log"
@@ -52,7 +52,7 @@ local function invalid(op, err)
     local p = op.param((param:gsub("%[%d+%]", "")))
     declared = p and p.type or "value"
   end
-  return reply.error(code, errors.message(code, param, declared))
+  return reply.error(code, codes.message(code, param, declared))
 end
 
 -- Live Station failures pass through; anything else is a bug: keep where.

@@ -19,7 +19,7 @@
 
 local core = require "livestation.core"
 local catalogue = require "livestation.catalogue"
-local errors = require "livestation.errors"
+local codes = require "livestation.codes"
 local reply = require "livestation.emulator.reply"
 
 local M = {}
@@ -151,7 +151,7 @@ function M.apply(r)
     return r.status or 200, headers, '{"content":{"channelId":"ls-'
   end
   if r.gateway_code then return reply.gateway(r.gateway_code, nil, r.status) end
-  if r.error_code then return reply.error(r.error_code, errors.message(r.error_code), r.status) end
+  if r.error_code then return reply.error(r.error_code, codes.message(r.error_code), r.status) end
   if r.status then return reply.gateway(STATUS_GATEWAY[r.status] or "900", nil, r.status) end
   return nil
 end

@@ -10,7 +10,7 @@
 
 local core = require "livestation.core"
 local url = require "livestation.url"
-local errors = require "livestation.errors"
+local codes = require "livestation.codes"
 local reply = require "livestation.emulator.reply"
 
 local M = {}
@@ -81,8 +81,8 @@ function Gateway:service_headers(req)
   if region == nil or region == "" then return reply.error(250003) end
   if not self.regions[region] then
     -- a plausible region code the service does not serve, or garbage
-    if region:match("^%u%u%u?%u?$") then return reply.error(250019, errors.message(250019, region)) end
-    return reply.error(250020, errors.message(250020, region))
+    if region:match("^%u%u%u?%u?$") then return reply.error(250019, codes.message(250019, region)) end
+    return reply.error(250020, codes.message(250020, region))
   end
   local ct = h["content-type"]
   if self.strict then

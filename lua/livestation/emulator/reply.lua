@@ -5,10 +5,10 @@
 --
 -- Handlers stop with reply.fail(code, ...): it raises a Live Station
 -- error that dispatch turns into the envelope, with the message filled
--- from errors.json and the HTTP status from errors.http_status.
+-- from errors.json and the HTTP status from codes.http_status.
 
 local json = require "livestation.json"
-local errors = require "livestation.errors"
+local codes = require "livestation.codes"
 
 local M = {}
 
@@ -45,7 +45,7 @@ LsError.__tostring = function(e) return "Live Station error " .. e.code .. ": " 
 
 -- Raises Live Station error `code`; the extra arguments fill {0}, {1}.
 function M.fail(code, ...)
-  error(setmetatable({ code = code, message = errors.message(code, ...) }, LsError), 0)
+  error(setmetatable({ code = code, message = codes.message(code, ...) }, LsError), 0)
 end
 
 function M.is_failure(e)
@@ -54,9 +54,9 @@ end
 
 -- status, headers, body of a Live Station error.
 function M.error(code, message, status)
-  local body = { error = { errorCode = code, message = message or errors.message(code),
-    errorName = errors.name(code) } }
-  return status or errors.http_status(code), M.headers(), json.encode(body)
+  local body = { error = { errorCode = code, message = message or codes.message(code),
+    errorName = codes.name(code) } }
+  return status or codes.http_status(code), M.headers(), json.encode(body)
 end
 
 function M.from_failure(e)
