@@ -15,6 +15,7 @@ local errors = require "livestation.errors"
 local credentials = require "livestation.credentials"
 local log = require "livestation.log"
 local httpdate = require "livestation.httpdate"
+local spelling = require "livestation.spelling"
 
 local M = {}
 
@@ -216,28 +217,11 @@ local function fix_clock_skew(self, err, date)
   return true
 end
 
--- Edit distance, for "did you mean" on a mistyped operation id.
-local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
+-- The operation id closest to a mistyped one, for "did you mean".
 local function suggest(id)
-  local best, best_d = nil, math.huge
-  for _, op in ipairs(ops.all()) do
-    local d = distance(id:lower(), op.id:lower())
-    if d < best_d then best, best_d = op.id, d end
-  end
-  return best_d <= math.max(2, #id // 3) and best or nil
+  local ids = {}
+  for i, op in ipairs(ops.all()) do ids[i] = op.id end
+  return spelling.closest(id, ids, math.max(2, #id // 3))
 end
 
 -- opts.extra: parameters the operation table does not know, sent as

@@ -8,6 +8,7 @@
 --   local SHOW = T.record { name = T.name {}, grace = T.duration { default = 120 } }
 --   local cfg, problems = schema.check(SHOW, raw)
 
+local spelling = require "livestation.spelling"
 local times = require "workflow.times"
 
 local M = {}
@@ -28,28 +29,9 @@ function M.repr(v)
   return tostring(v)
 end
 
-local function edit_distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
 -- The known name closest to a misspelt one, when one is close.
 local function suggestion(name, known)
-  local best, best_d
-  for _, k in ipairs(known) do
-    local d = edit_distance(name:lower(), k:lower())
-    if d <= math.max(1, #k // 3) and (not best_d or d < best_d) then best, best_d = k, d end
-  end
-  return best
+  return spelling.closest(name, known, function(k) return math.max(1, #k // 3) end)
 end
 
 ---------------------------------------------------------------- checking
