@@ -13,9 +13,7 @@
 local media = require "livestation.emulator.media"
 local events = require "livestation.emulator.events"
 local record = require "livestation.emulator.handlers.record"
-
--- curtain.lua needs channel.lua, which needs this module: look it up late
-local function curtain() return require "livestation.emulator.handlers.curtain" end
+local curtain = require "livestation.emulator.handlers.curtain"
 
 local M = {}
 
@@ -54,7 +52,7 @@ end
 -- Ends the broadcast whatever streams are still connected.
 function M.cut(emu, ch)
   if ch.isRecording then record.stop(emu, ch) end
-  curtain().end_curtain(emu, ch)
+  curtain.end_curtain(emu, ch)
   local now = emu.clock:now()
   ch.totalPublishSeconds = (ch.totalPublishSeconds or 0) + (now - (ch.recentPublishStartTime or now)) // 1000
   ch.ingest = nil

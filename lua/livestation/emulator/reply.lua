@@ -37,6 +37,16 @@ function M.ok(content, total)
   return 200, M.headers(), json.encode(body)
 end
 
+-- The requested page of `list` (page 1, 20 a page by default), each
+-- item through `view`, and the length of the whole list: what every list
+-- operation answers.
+function M.page(list, p, view)
+  local no, size = p.pageNo or 1, p.pageSizeNo or 20
+  local out = json.array()
+  for i = (no - 1) * size + 1, math.min(#list, no * size) do out[#out + 1] = view(list[i]) end
+  return out, #list
+end
+
 ---------------------------------------------------------------- errors
 
 local LsError = { __name = "livestation.emulator.error" }

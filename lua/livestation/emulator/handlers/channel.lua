@@ -212,15 +212,7 @@ function M.on_cdn_changed(emu, t)
   emu.model:touch(ch)
 end
 
--- The requested page of `list` (page 1, 20 a page by default), each
--- item through `view`, and the length of the whole list.
-local function page(list, p, view)
-  local no, size = p.pageNo or 1, p.pageSizeNo or 20
-  local out = array()
-  for i = (no - 1) * size + 1, math.min(#list, no * size) do out[#out + 1] = view(list[i]) end
-  return out, #list
-end
-M.page = page
+local page = reply.page
 
 ops["channel.list"] = function(emu, p)
   local matching = emu.model:sorted("channels", function(ch)

@@ -9,7 +9,6 @@ local reply = require "livestation.emulator.reply"
 local find = require "livestation.emulator.find"
 local events = require "livestation.emulator.events"
 local quality = require "livestation.emulator.handlers.quality"
-local page = require("livestation.emulator.handlers.channel").page
 
 local M = {}
 
@@ -78,7 +77,7 @@ ops["curtain.content.list"] = function(emu, p)
     if p.status then return c.status == p.status end
     return c.status ~= "DELETED"
   end)
-  return page(matching, p, view)
+  return reply.page(matching, p, view)
 end
 
 ops["curtain.content.get"] = function(emu, p)

@@ -13,10 +13,7 @@ local reply = require "livestation.emulator.reply"
 local find = require "livestation.emulator.find"
 local media = require "livestation.emulator.media"
 local events = require "livestation.emulator.events"
-
--- curtain.lua needs channel.lua, which needs the encoder, which needs
--- this module: look it up late
-local function curtain() return require "livestation.emulator.handlers.curtain" end
+local curtain = require "livestation.emulator.handlers.curtain"
 
 local M = {}
 
@@ -107,7 +104,7 @@ function M.stop(emu, ch)
   end
   ch.isRecording = false
   w:touch(ch)
-  curtain().end_curtain(emu, ch)
+  curtain.end_curtain(emu, ch)
   events.emit(emu, ch.channelId, "ONAIR_END", ch.channelName .. " channel stopped recording.")
   return stopped
 end

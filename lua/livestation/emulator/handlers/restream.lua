@@ -96,7 +96,7 @@ M.on_ready = channel.becomes_ready("restreams")
 
 ops["restream.list"] = function(emu, p)
   local all = emu.model:sorted("restreams")
-  return channel.page(all, p, function(ch) return M.view_summary(emu, ch) end)
+  return reply.page(all, p, function(ch) return M.view_summary(emu, ch) end)
 end
 
 ops["restream.get"] = function(emu, p)

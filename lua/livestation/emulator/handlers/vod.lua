@@ -104,7 +104,7 @@ M.on_ready = channel.becomes_ready("vods")
 
 ops["vod.channel.list"] = function(emu, p)
   local all = emu.model:sorted("vods")
-  return channel.page(all, p, function(ch) return M.view(emu, ch) end)
+  return reply.page(all, p, function(ch) return M.view(emu, ch) end)
 end
 
 ops["vod.channel.get"] = function(emu, p)
