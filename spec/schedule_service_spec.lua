@@ -5,7 +5,7 @@
 local core = require "livestation.core"
 local h = require "helpers.schedule"
 local json = require "livestation.json"
-local report = require "livestation.schedule.report"
+local report = require "lsrun.jobs"
 local schedule = require "livestation.schedule"
 local service = require "livestation.schedule.service"
 
@@ -71,7 +71,7 @@ describe("lsrun jobs", function()
     local S = schedule.new { state = path }
     S.every(60, function() end, { name = "from-lsrun" })
     S.close()
-    local p = io.popen("./lsrun -e 'os.exit(require(\"livestation.schedule.service\").jobs_main({\"--state\", \"" .. path .. "\"}))'")
+    local p = io.popen("./lsrun -e 'os.exit(require(\"lsrun.jobs\").main({\"--state\", \"" .. path .. "\"}))'")
     local text = p:read("a")
     assert.is_true(p:close())
     assert.matches("from%-lsrun%s+every 60s", text)

@@ -1,6 +1,6 @@
 -- What the host (lsrun) calls around a script: choose the state file,
 -- turn SIGTERM/SIGINT into a graceful shutdown, report whether any run
--- failed, and the `lsrun jobs` command.
+-- failed.
 --
 --   service.start{ state = FILE, grace = 10 }   before the script runs
 --   core.run()
@@ -8,7 +8,6 @@
 
 local core = require "livestation.core"
 local log = require "livestation.log"
-local report = require "livestation.schedule.report"
 local schedule = require "livestation.schedule"
 
 local M = {}
@@ -68,8 +67,5 @@ function M.finish()
   schedule.close()
   return failures
 end
-
--- `lsrun jobs [--state FILE] [--json]`; returns the exit status.
-M.jobs_main = report.main
 
 return M

@@ -1,6 +1,12 @@
--- lsrun's command line: parses options, runs a script (or a command) as
--- a task, drives the loop and turns the outcome into an exit status:
--- 0 success, 1 a script or call failed, 2 a usage error.
+-- lsrun's command line. main(argv) parses the options and answers with
+-- an exit status (0 success, 1 a script or call failed, 2 a usage error)
+-- or a plan that lsrun.c carries out through the embedding API:
+--
+--   plan.script, plan.args   loaded and queued by ls_runtime_spawn_file
+--   plan.code                (-e) by ls_runtime_spawn_string
+--   plan:start()             emulator, state file, signals; nil or a status
+--   ls_runtime_run()         the loop, until no task or server is left
+--   plan:finish(failed)      the exit status
 
 local core = require "livestation.core"
 local client = require "livestation.client"
@@ -85,23 +91,41 @@ local function report_task_error(id, trace)
   io.stderr:flush()
 end
 
--- Runs fn(...) as the main task; the loop goes on while other tasks,
--- jobs or servers the script started are alive. SIGTERM/SIGINT stop it
--- gracefully (service.lua). Returns the exit status: 1 when a task, a job
--- run or an event handler failed.
-local function run_main(fn, args, emu, o)
+local Plan = {}
+Plan.__index = Plan
+
+-- A plan for lsrun.c. o: the options (emulator, speed, state, grace);
+-- task: a function to run as the main task instead of a script.
+local function plan_of(o, fields)
+  fields.o = o
+  return setmetatable(fields, Plan)
+end
+
+-- Before the loop: the emulator (with --emulator), the state file and the
+-- signal handlers (service.lua). Returns nil, or the exit status when the
+-- host cannot start.
+function Plan:start()
+  local o = self.o
+  self.emu = o.emulator and use_emulator(o.speed) or nil
   local service = require "livestation.schedule.service"
-  local ok, err = pcall(service.start, { state = o and o.state, grace = o and o.grace })
+  local ok, err = pcall(service.start, { state = o.state, grace = o.grace })
   if not ok then
     io.stderr:write("lsrun: ", tostring(err), "\n")
     return 2
   end
   core.set_error_handler(report_task_error)
-  core.spawn(fn, table.unpack(args, 1, args.n or #args))
-  core.run()
-  if emu then emu:stop() end
-  local failures = service.finish()
-  return (core.stats().failed > 0 or failures > 0) and 1 or 0
+  if self.task then core.spawn(self.task) end
+  return nil
+end
+
+-- After the loop: failed is the number of tasks that failed. Returns the
+-- exit status: 1 when a task, a job run or an event handler failed.
+function Plan:finish(failed)
+  if self.emu then self.emu:stop() end
+  local failures = require("livestation.schedule.service").finish()
+  local status = (failed > 0 or failures > 0) and 1 or 0
+  if self.status then return status ~= 0 and self.status == 0 and status or self.status end
+  return status
 end
 
 local function parse_options(argv)
@@ -163,48 +187,31 @@ function M.main(argv)
   local cmd = not o.code and rest[1]
   if cmd and COMMANDS[cmd] and not rest[1]:find("[/.]") then
     table.remove(rest, 1)
-    local cli = require "livestation.cli"
-    if cmd == "ops" then return cli.list(io.stdout) end
-    if cmd == "help" then return cli.help(rest[1], io.stdout, io.stderr) end
-    if cmd == "emulator" then return require("livestation.emulator_cli").main(rest) end
+    local operations = require "lsrun.operations"
+    if cmd == "ops" then return operations.list(io.stdout) end
+    if cmd == "help" then return operations.help(rest[1], io.stdout, io.stderr) end
+    if cmd == "emulator" then return require("lsrun.emulator").main(rest) end
     if cmd == "jobs" then
       if o.state then
         table.insert(rest, 1, o.state)
         table.insert(rest, 1, "--state")
       end
-      return require("livestation.schedule.service").jobs_main(rest)
+      return require("lsrun.jobs").main(rest)
     end
     if o.dry_run then use_dry_run() end
-    local emu = o.emulator and use_emulator(o.speed) or nil
-    local status = 2
-    local failed = run_main(function()
-      status = cli.call(function() return client.new {} end, rest, io.stdout, io.stderr)
-    end, {}, emu, o)
-    return failed ~= 0 and status == 0 and failed or status
+    local plan = plan_of(o, { status = 2 })
+    plan.task = function()
+      plan.status = operations.call(function() return client.new {} end, rest, io.stdout, io.stderr)
+    end
+    return plan
   end
   if o.dry_run then use_dry_run() end
-  local fn, chunk_name
   if o.code then
-    fn, err = load(o.code, "=(command line)")
-    chunk_name = "(command line)"
-  else
-    chunk_name = rest[1]
-    if not chunk_name then return usage_error("no script given") end
-    fn, err = loadfile(chunk_name ~= "-" and chunk_name or nil)
+    _G.arg = { [0] = "(command line)", table.unpack(rest) }
+    return plan_of(o, { code = o.code })
   end
-  if not fn then
-    io.stderr:write("lsrun: ", err, "\n")
-    return 1
-  end
-  local args = { n = 0 }
-  _G.arg = { [0] = chunk_name }
-  for k = 2, #rest do
-    args[k - 1] = rest[k]
-    _G.arg[k - 1] = rest[k]
-    args.n = k - 1
-  end
-  local emu = o.emulator and use_emulator(o.speed) or nil
-  return run_main(fn, args, emu, o)
+  if not rest[1] then return usage_error("no script given") end
+  return plan_of(o, { script = rest[1], args = { table.unpack(rest, 2) } })
 end
 
 return M

@@ -1,6 +1,7 @@
 -- `lsrun emulator`: serves the local Live Station on its own. Prints the
 -- base URL as the first line of standard output, logs a line per request
--- on stderr, and stops cleanly on SIGTERM or SIGINT.
+-- on stderr, and stops cleanly on SIGTERM or SIGINT. main returns an exit
+-- status, or a plan (host.lua) for lsrun.c to run the loop.
 
 local core = require "livestation.core"
 
@@ -84,10 +85,15 @@ function M.main(args)
   end
   local term = core.on_signal("TERM", stop)
   local int = core.on_signal("INT", stop)
-  core.run()
-  term:close()
-  int:close()
-  return 0
+  -- lsrun.c runs the loop while the emulator serves
+  return {
+    start = function() return nil end,
+    finish = function()
+      term:close()
+      int:close()
+      return 0
+    end,
+  }
 end
 
 return M
