@@ -107,7 +107,7 @@ describe("lsrun", function()
     for line in out:gmatch("[^\n]+") do
       if line:match("^  %S+%s+[A-Z]+%s+/api/v2/") then n = n + 1 end
     end
-    assert.equal(70, n)
+    assert.equal(71, n)
     assert.matches("\nchannel\n", "\n" .. out)
     assert.matches("vod%.schedule%.create%s+POST%s+/api/v2/vod/schedule", out)
   end)
@@ -149,7 +149,7 @@ describe("lsrun", function()
     local p = assert(io.popen(cmd))
     local out = p:read("a")
     p:close()
-    assert.equal("from a task\t70\n", out)
+    assert.equal("from a task\t71\n", out)
   end)
 
   describe("against a gateway", function()

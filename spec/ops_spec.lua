@@ -1,4 +1,4 @@
--- The operation table API and the router over its 70 path templates.
+-- The operation table API and the router over its 71 path templates.
 
 local ops = require "livestation.ops"
 
@@ -22,11 +22,11 @@ local function route(method, path)
 end
 
 describe("ops", function()
-  it("lists 70 operations in catalogue order", function()
+  it("lists 71 operations in catalogue order", function()
     local all = ops.all()
-    assert.are.equal(70, #all)
+    assert.are.equal(71, #all)
     assert.are.equal("channel.create", all[1].id)
-    assert.are.equal("vod.schedule.delete", all[70].id)
+    assert.are.equal("vod.schedule.delete", all[71].id)
   end)
 
   it("gets an operation by id, nil for an unknown one", function()
@@ -43,7 +43,7 @@ describe("ops", function()
       for _, op in ipairs(s.operations) do assert.are.equal(s.section, op.section) end
     end
     assert.are.same({ "channel", "event", "quality_restream", "shortclip", "vod2live" }, names)
-    assert.are.equal(70, count)
+    assert.are.equal(71, count)
     assert.are.equal(ops.get("channel.create"), ops.sections()[1].operations[1])
   end)
 

@@ -3320,6 +3320,317 @@ return {
         },
         {
           errors = {
+            250005,
+            250100,
+            250134,
+          },
+          id = "channel.switchStream",
+          method = "PUT",
+          notes = {
+            "Allowed only when channelStatus is PUBLISHING (the page's words); otherwise 250134.",
+            "Switches the active stream between the main and the backup stream of the channel: a channel created with isStreamFailOver, with the other stream connected. The page does not say what answers when there is no other stream; 250005 NOT_AVAILABLE is the shared code that fits (cataloguer's pick).",
+            "The event of the switch is RTMP_BACKUP_STREAM_ENABLED (to the backup) or RTMP_MAIN_STREAM_ENABLED (back to the main), the codes the event table has for which stream is on air.",
+            "No request body. Answers the channel, as channel.get does.",
+            "Added to the reference after the 70 operations (page updated 2026-09-17, EN/KO/JA).",
+          },
+          params = {
+            {
+              ["in"] = "path",
+              name = "channelId",
+              required = true,
+              summary = "channel id (from channel.list)",
+              type = "string",
+            },
+          },
+          path = "/api/v2/channels/{channelId}/switch-stream",
+          response = {
+            fields = {
+              {
+                fields = {
+                  {
+                    name = "channelId",
+                    summary = "channel id, form ls-YYYYMMDDhhmmss-XXXXX",
+                    type = "string",
+                  },
+                  {
+                    name = "channelName",
+                    summary = "channel name",
+                    type = "string",
+                  },
+                  {
+                    name = "instanceNo",
+                    summary = "channel instance number (integer in the newest tables, string in older ones)",
+                    type = "integer",
+                  },
+                  {
+                    name = "qualitySetId",
+                    summary = "quality set id",
+                    type = "integer",
+                  },
+                  {
+                    name = "qualitySetName",
+                    summary = "quality set name",
+                    type = "string",
+                  },
+                  {
+                    enum = {
+                      "HLS",
+                      "LL_HLS",
+                      "HLS,DASH",
+                    },
+                    name = "outputProtocol",
+                    summary = "output protocol",
+                    type = "string",
+                  },
+                  {
+                    enum = {
+                      "CREATING",
+                      "READY",
+                      "PUBLISHING",
+                      "DELETED",
+                      "BLOCK",
+                      "FORCE_BLOCK",
+                      "FORCE_DELETED",
+                    },
+                    name = "channelStatus",
+                    summary = "channel state (older tables wrote PUBLISH instead of PUBLISHING)",
+                    type = "string",
+                  },
+                  {
+                    name = "isRecording",
+                    summary = "true while a recording is running",
+                    type = "boolean",
+                  },
+                  {
+                    name = "useDVR",
+                    summary = "time machine (DVR) on; newest tables spell it useDVR, older ones useDvr",
+                    type = "boolean",
+                  },
+                  {
+                    name = "immediateOnAir",
+                    summary = "recording starts automatically when streaming starts",
+                    type = "boolean",
+                  },
+                  {
+                    name = "timemachineMin",
+                    summary = "time machine window in minutes",
+                    type = "integer",
+                  },
+                  {
+                    name = "uploadPath",
+                    summary = "upload path of recordings when AUTO_UPLOAD is set (older tables)",
+                    type = "string",
+                  },
+                  {
+                    fields = {
+                      {
+                        name = "snapshotId",
+                        summary = "snapshot id",
+                        type = "integer",
+                      },
+                    },
+                    name = "snapshot",
+                    summary = "snapshot settings (older tables)",
+                    type = "object",
+                  },
+                  {
+                    fields = {
+                      {
+                        enum = {
+                          "MP4",
+                          "HLS",
+                          "ALL",
+                        },
+                        name = "format",
+                        summary = "file format saved automatically",
+                        type = "string",
+                      },
+                      {
+                        enum = {
+                          "NO_RECORD",
+                          "AUTO_UPLOAD",
+                          "MANUAL_UPLOAD",
+                        },
+                        name = "type",
+                        summary = "recording storage mode",
+                        type = "string",
+                      },
+                      {
+                        name = "bucketName",
+                        summary = "Object Storage bucket for automatic upload",
+                        type = "string",
+                      },
+                      {
+                        name = "filePath",
+                        summary = "path inside the bucket",
+                        type = "string",
+                      },
+                      {
+                        enum = {
+                          "PRIVATE",
+                          "PUBLIC_READ",
+                        },
+                        name = "accessControl",
+                        summary = "object visibility in the bucket",
+                        type = "string",
+                      },
+                    },
+                    name = "record",
+                    summary = "recording settings",
+                    type = "object",
+                  },
+                  {
+                    fields = {
+                      {
+                        enum = {
+                          "CDN_PLUS",
+                          "GLOBAL_CDN",
+                          "GLOBAL_EDGE",
+                        },
+                        name = "cdnType",
+                        summary = "CDN kind linked to the channel",
+                        type = "string",
+                      },
+                      {
+                        name = "instanceNo",
+                        summary = "CDN (Global Edge) instance id; \"0\" when the channel has no CDN",
+                        type = "string",
+                      },
+                      {
+                        name = "profileId",
+                        summary = "Global Edge profile id; 0 when no CDN",
+                        type = "integer",
+                      },
+                      {
+                        enum = {
+                          "RUNNING",
+                          "PUBLISHING",
+                          "STOPPING",
+                          "STOPPED",
+                          "CREATING",
+                          "CHANGING",
+                          "CDN_NOT_FOUND",
+                        },
+                        name = "statusName",
+                        summary = "CDN state",
+                        type = "string",
+                      },
+                      {
+                        name = "serviceName",
+                        summary = "CDN service / edge name; empty string when no CDN",
+                        type = "string",
+                      },
+                      {
+                        name = "cdnDomain",
+                        summary = "CDN domain; empty string when no CDN",
+                        type = "string",
+                      },
+                    },
+                    name = "cdn",
+                    summary = "linked CDN",
+                    type = "object",
+                  },
+                  {
+                    name = "publishUrl",
+                    summary = "ingest (publish) URL",
+                    type = "string",
+                  },
+                  {
+                    name = "globalPublishUrl",
+                    summary = "ingest URL for streaming from abroad",
+                    type = "string",
+                  },
+                  {
+                    name = "streamKey",
+                    summary = "stream key for ingest",
+                    type = "string",
+                  },
+                  {
+                    name = "recentPublishStartTime",
+                    summary = "start of the latest publish, epoch milliseconds",
+                    type = "integer",
+                  },
+                  {
+                    name = "createdTime",
+                    summary = "creation time, epoch milliseconds",
+                    type = "integer",
+                  },
+                  {
+                    name = "alertOn",
+                    summary = "event notifications on",
+                    type = "boolean",
+                  },
+                  {
+                    fields = {
+                      {
+                        name = "alertChangeStatus",
+                        summary = "notify on status change",
+                        type = "boolean",
+                      },
+                      {
+                        name = "alertVodUploadFail",
+                        summary = "notify when recording upload fails",
+                        type = "boolean",
+                      },
+                      {
+                        name = "alertReStreamFail",
+                        summary = "notify when re-stream fails",
+                        type = "boolean",
+                      },
+                    },
+                    name = "alertOptions",
+                    summary = "notification switches (member names taken from the re-stream/VOD tables and client code; the live-channel table was cut off here)",
+                    type = "object",
+                  },
+                  {
+                    enum = {
+                      "REAL",
+                      "DEV",
+                      "STAGE",
+                    },
+                    name = "envType",
+                    summary = "UNCONFIRMED for live channels (present in VOD/re-stream tables and client code)",
+                    type = "string",
+                  },
+                  {
+                    name = "isStreamFailOver",
+                    summary = "UNCONFIRMED in the tables read (seen in client code): ingest redundancy on",
+                    type = "boolean",
+                  },
+                  {
+                    name = "backupStreamKey",
+                    summary = "UNCONFIRMED (seen in client code): stream key of the backup ingest",
+                    type = "string",
+                  },
+                  {
+                    name = "totalPublishSeconds",
+                    summary = "UNCONFIRMED for live channels (present in VOD/re-stream tables): total streaming seconds",
+                    type = "integer",
+                  },
+                  {
+                    name = "callbackEndpoint",
+                    summary = "UNCONFIRMED for live channels (present in VOD/re-stream tables and client code)",
+                    type = "string",
+                  },
+                  {
+                    name = "drmEnabledYn",
+                    summary = "UNCONFIRMED for live channels (present in VOD2LIVE tables): DRM encryption on",
+                    type = "boolean",
+                  },
+                },
+                name = "content",
+                summary = "the channel",
+                type = "object",
+              },
+            },
+            shape = "object",
+          },
+          source = "channel-stream-switch",
+          summary = "Switch a PUBLISHING failover channel's output between its main and its backup stream.",
+          title = "Switch channel stream",
+        },
+        {
+          errors = {
             250002,
             250004,
             250005,

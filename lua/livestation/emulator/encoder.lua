@@ -111,6 +111,22 @@ local function unpublish_live(emu, ch, opts)
   return true
 end
 
+-- channel.switchStream: the output moves to the other stream of a
+-- failover channel. Returns nil when it can (the channel is switched), or
+-- the name of the stream that is missing.
+function M.switch(emu, ch)
+  local ingest = ch.ingest
+  local to = ingest.active == "backup" and "main" or "backup"
+  if not ch.isStreamFailOver or not ingest[to] then return to == "main" and "Main stream" or "Backup stream" end
+  ingest.active = to
+  emu.model:touch(ch)
+  if to == "backup" then
+    say(emu, ch, "RTMP_BACKUP_STREAM_ENABLED", "switched to its backup stream.")
+  else
+    say(emu, ch, "RTMP_MAIN_STREAM_ENABLED", "is back on its main stream.")
+  end
+end
+
 function M.on_thumbnail(emu, t)
   local ch = emu.model:get("channels", t.ref)
   if ch and ch.status == "PUBLISHING" and ch.streamSeq == t.seq then

@@ -254,6 +254,15 @@ ops["channel.resume"] = function(emu, p)
   return M.view(emu, ch)
 end
 
+-- Only while PUBLISHING (250134); the other stream must be there (250005).
+ops["channel.switchStream"] = function(emu, p)
+  local ch = find.channel(emu, p.channelId)
+  if ch.status ~= "PUBLISHING" or not ch.ingest then fail(250134) end
+  local missing = encoder.switch(emu, ch)
+  if missing then fail(250005, missing) end
+  return M.view(emu, ch)
+end
+
 -- The Global Edge a CDN change links to; it is CHANGING for a moment.
 function M.new_cdn(old, c)
   local no = tostring(c.cdnInstanceNo)
