@@ -9,10 +9,11 @@ LUA_LIB ?= -llua5.4
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes
 ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
              $(WARN) $(LUA_INC) $(CFLAGS) $(SAN)
-LIBS     = -lcurl -levent -lssl -lcrypto -lsqlite3
+# libcurl is not linked: src/ls_curl.c opens it with the first transfer
+LIBS     = -levent -lcrypto -lsqlite3
 BUSTED   = lua5.4 /usr/bin/busted
 
-CORE = ls_sign ls_http core core_task core_http core_server core_util core_store runtime
+CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_util core_store runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so

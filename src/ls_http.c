@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
+
+#include "ls_curl.h"
 
 typedef struct buf {
   char *data;
@@ -46,8 +47,6 @@ typedef struct ls_sock {
   struct event *ev;
   ls_http *h;
 } ls_sock;
-
-static int curl_ready = 0;
 
 /* ----------------------------------------------------------- buffers */
 
@@ -191,26 +190,41 @@ static int cb_socket(CURL *easy, curl_socket_t s, int what, void *arg,
 
 /* ----------------------------------------------------------- public */
 
+static void set_err(char *err, size_t errlen, const char *msg) {
+  if (err && errlen) snprintf(err, errlen, "%s", msg);
+}
+
 ls_http *ls_http_new(struct event_base *base) {
-  ls_http *h;
-  if (!curl_ready) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
-    curl_ready = 1;
-  }
-  h = calloc(1, sizeof *h);
+  ls_http *h = calloc(1, sizeof *h);
   if (h == NULL) return NULL;
   h->base = base;
-  h->multi = curl_multi_init();
   h->timer = evtimer_new(base, on_timeout, h);
-  if (h->multi == NULL || h->timer == NULL) {
+  if (h->timer == NULL) {
     ls_http_free(h);
     return NULL;
+  }
+  return h;
+}
+
+/* The multi handle, made with the first transfer: a process that sends
+** nothing never loads libcurl (ls_curl.h). */
+static int ensure_multi(ls_http *h, char *err, size_t errlen) {
+  char msg[256];
+  if (h->multi) return 0;
+  if (ls_curl_load(msg, sizeof msg) != 0) {
+    set_err(err, errlen, msg);
+    return -1;
+  }
+  h->multi = curl_multi_init();
+  if (h->multi == NULL) {
+    set_err(err, errlen, "cannot create the HTTP client");
+    return -1;
   }
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, cb_socket);
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, cb_timer);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-  return h;
+  return 0;
 }
 
 void ls_http_free(ls_http *h) {
@@ -225,16 +239,13 @@ void ls_http_free(ls_http *h) {
   free(h);
 }
 
-static void set_err(char *err, size_t errlen, const char *msg) {
-  if (err && errlen) snprintf(err, errlen, "%s", msg);
-}
-
 ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
                        void *ud, char *err, size_t errlen) {
   ls_xfer *x = calloc(1, sizeof *x);
   CURL *e;
   CURLMcode mc;
   const char *const *hp;
+  if (ensure_multi(h, err, errlen) != 0) { free(x); return NULL; }
   if (x == NULL) { set_err(err, errlen, "out of memory"); return NULL; }
   x->h = h;
   x->done = done;
