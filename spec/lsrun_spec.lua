@@ -80,6 +80,26 @@ describe("lsrun", function()
     assert.equal("5\n", out)
   end)
 
+  -- the fast start: what -e '' holds, and libcurl opened by the first
+  -- transfer (the figures are in make bench)
+  it("starts without libcurl, the operation table or the scheduler", function()
+    local script = write_script([[
+      local core = require "livestation.core"
+      local function maps() local f = io.open("/proc/self/maps") local s = f:read("a") f:close() return s end
+      print(maps():find("libcurl", 1, true) and "curl at start" or "no curl at start")
+      print(package.loaded["livestation.catalogue"] and "table" or "no table",
+        package.loaded["livestation.schedule"] and "scheduler" or "no scheduler")
+      local srv = assert(core.http_server { port = 0, handler = function() return 200, {}, "hi" end })
+      local resp = assert(core.http_request { method = "GET", url = srv:url() .. "/", timeout = 5 })
+      srv:close()
+      print(resp.status, resp.body, maps():find("libcurl", 1, true) and "curl after" or "no curl after")
+    ]])
+    local status, out, err = run(script)
+    os.remove(script)
+    assert.equal(0, status, err)
+    assert.equal("no curl at start\nno table\tno scheduler\n200\thi\tcurl after\n", out)
+  end)
+
   it("exits 1 with the message and a traceback when the script fails", function()
     local path = write_script("local function f() error('broken on purpose') end\nf()\n")
     local status, _, err = run(path)

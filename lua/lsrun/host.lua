@@ -9,8 +9,11 @@
 --   plan:finish(failed)      the exit status
 
 local core = require "livestation.core"
-local client = require "livestation.client"
-local log = require "livestation.log"
+
+-- Loaded when a command needs them, not at start: `lsrun -e CODE` and a
+-- script that never calls the API start in the time Lua itself takes.
+local function load_client() return require "livestation.client" end
+local function load_log() return require "livestation.log" end
 
 local M = {}
 
@@ -50,7 +53,7 @@ local function dry_run_transport(req)
   table.sort(names)
   for _, k in ipairs(names) do
     local v = req.headers[k]
-    if k == "x-ncp-iam-access-key" then v = log.mask(v) end
+    if k == "x-ncp-iam-access-key" then v = load_log().mask(v) end
     out[#out + 1] = "  " .. k .. ": " .. v
   end
   if req.body then out[#out + 1] = "  " .. req.body end
@@ -60,6 +63,7 @@ local function dry_run_transport(req)
 end
 
 local function use_dry_run()
+  local client = load_client()
   client.transport = dry_run_transport
   -- keys are needed to sign, not to send: placeholders when none are set
   local creds = require("livestation.credentials").resolve({}, { file_mode = core.file_mode,
@@ -74,6 +78,7 @@ end
 -- no settings. Returns the emulator.
 local function use_emulator(speed)
   local emulator = require "livestation.emulator"
+  local client = load_client()
   local emu = emulator.new { speed = speed }
   local url = assert(emu:start { host = "127.0.0.1", port = 0 })
   -- the emulator serves the script for as long as the script has work
@@ -180,7 +185,7 @@ function M.main(argv)
   if o.help then io.stdout:write(M.USAGE) return 0 end
   if o.version then io.stdout:write("lsrun ", core.version, "\n") return 0 end
   if o.log then
-    local ok = pcall(log.set_level, o.log)
+    local ok = pcall(load_log().set_level, o.log)
     if not ok then return usage_error("unknown log level '" .. o.log .. "'") end
   end
   local rest = { table.unpack(argv, o.i) }
@@ -201,7 +206,7 @@ function M.main(argv)
     if o.dry_run then use_dry_run() end
     local plan = plan_of(o, { status = 2 })
     plan.task = function()
-      plan.status = operations.call(function() return client.new {} end, rest, io.stdout, io.stderr)
+      plan.status = operations.call(function() return load_client().new {} end, rest, io.stdout, io.stderr)
     end
     return plan
   end

@@ -7,8 +7,13 @@
 --   local failed = service.finish()             after the loop returns
 
 local core = require "livestation.core"
-local log = require "livestation.log"
-local schedule = require "livestation.schedule"
+
+-- The scheduler is loaded by the script that uses it (or by --state);
+-- a script that never schedules has no jobs to stop or count, and lsrun
+-- starts without loading it.
+local function loaded_schedule()
+  return package.loaded["livestation.schedule"]
+end
 
 local M = {}
 
@@ -21,15 +26,17 @@ local grace_now = M.DEFAULT_GRACE
 -- First TERM/INT: no new runs; running ones get `grace` seconds; then the
 -- loop stops. A second one: everything is cancelled and the loop stops.
 local function on_signal(name, grace)
+  local log = require "livestation.log"
+  local schedule = loaded_schedule()
   if signalled then
     log.warn("second signal: stopping now", { signal = name })
-    schedule.shutdown(0)
+    if schedule then schedule.shutdown(0) end
     core.stop()
     return
   end
   signalled = true
   log.warn("signal: shutting down", { signal = name, grace = grace })
-  schedule.shutdown(grace)
+  if schedule then schedule.shutdown(grace) end
   core.stop()
 end
 
@@ -43,7 +50,7 @@ function M.start(opts)
   local grace = opts.grace or grace_now
   if type(grace) ~= "number" or grace < 0 then error("service.start: grace must be seconds >= 0", 2) end
   grace_now = grace
-  if opts.state then schedule.open(opts.state) end
+  if opts.state then require("livestation.schedule").open(opts.state) end
   if opts.signals ~= false and #handles == 0 then
     signalled = false
     for _, name in ipairs { "TERM", "INT" } do
@@ -63,6 +70,8 @@ end
 function M.finish()
   for _, h in ipairs(handles) do h:close() end
   handles = {}
+  local schedule = loaded_schedule()
+  if not schedule then return 0 end
   local failures = schedule.failures()
   schedule.close()
   return failures
