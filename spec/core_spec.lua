@@ -119,6 +119,67 @@ describe("tasks", function()
   it("validates its arguments", function()
     assert.has_error(function() core.spawn(42) end)
     assert.has_error(function() core.sleep(-1) end)
+    assert.has_error(function() core.sleep(0 / 0) end, "bad argument #1 to 'sleep' (must be a number of seconds >= 0)")
+  end)
+
+  it("sleeps for an infinite or huge time until cancelled", function()
+    local forever = core.spawn(function() core.sleep(math.huge) end)
+    local huge = core.spawn(function() core.sleep(1e300) end)
+    core.sleep(0.02)
+    assert.equal("waiting", forever:status())
+    assert.equal("waiting", huge:status())
+    assert.is_true(forever:cancel())
+    assert.is_true(huge:cancel())
+  end)
+
+  it("ends only the task whose error object has a failing __tostring", function()
+    local bad = core.spawn(function()
+      error(setmetatable({}, { __tostring = function() error("no text for you") end }))
+    end)
+    local good = core.spawn(function() core.sleep(0.01) return "fine" end)
+    local ok, err = bad:join()
+    assert.is_false(ok)
+    assert.equal("table", type(err), "join gives the raw error value")
+    assert.equal("failed", bad:status())
+    assert.same({ true, "fine" }, { good:join() })
+    assert.equal(1, #handler_calls)
+    assert.matches("error object whose __tostring failed", handler_calls[1], 1, true)
+  end)
+
+  it("reports an error of a __close handler of a cancelled task; waiting there is refused", function()
+    local t = core.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function() core.sleep(0.01) end })
+      core.sleep(10)
+    end)
+    core.sleep(0.01)
+    assert.is_true(t:cancel())
+    assert.equal("cancelled", t:status())
+    assert.same({ false, "cancelled" }, { t:join() })
+    assert.equal(1, #handler_calls)
+    assert.matches("error in __close of cancelled task", handler_calls[1], 1, true)
+    assert.matches("cannot wait in a __close handler", handler_calls[1], 1, true)
+  end)
+
+  it("cancels re-entrantly: from its own __close handler and from two tasks", function()
+    local victim, again
+    local closes = 0
+    victim = core.spawn(function()
+      local _ <close> = setmetatable({}, { __close = function()
+        closes = closes + 1
+        again = victim:cancel()
+      end })
+      core.sleep(10)
+    end)
+    local results = {}
+    local a = core.spawn(function() core.sleep(0.01) results[#results + 1] = victim:cancel() end)
+    local b = core.spawn(function() core.sleep(0.01) results[#results + 1] = victim:cancel() end)
+    a:join()
+    b:join()
+    assert.same({ true, false }, results)
+    assert.is_false(again)
+    assert.equal(1, closes)
+    assert.equal("cancelled", victim:status())
+    assert.equal(0, #handler_calls)
   end)
 end)
 
@@ -184,6 +245,50 @@ describe("http", function()
     end)
   end)
 
+  it("answers 500 and goes on serving when a handler's error cannot be printed", function()
+    core.set_error_handler(function() end)
+    local srv = core.http_server { port = 0, handler = function(req)
+      if req.path == "/bad" then
+        error(setmetatable({}, { __tostring = function() error("no text") end }))
+      end
+      return 200, {}, "ok"
+    end }
+    local t = core.spawn(function()
+      local bad = core.http_request { url = srv:url() .. "/bad" }
+      local good = core.http_request { url = srv:url() .. "/good" }
+      return bad.status, good.status, good.body
+    end)
+    assert.same({ true, 500, 200, "ok" }, { t:join() })
+    srv:close()
+    core.set_error_handler(nil)
+  end)
+
+  it("sends 60 headers from a task intact", function()
+    local srv = core.http_server { port = 0, handler = function(req)
+      local n = 0
+      for k, v in pairs(req.headers) do
+        if k:match("^x%-h%d+$") and v == "value-" .. k:sub(4) then n = n + 1 end
+      end
+      return 200, {}, tostring(n)
+    end }
+    local t = core.spawn(function()
+      local h = {}
+      for i = 1, 60 do h["X-H" .. i] = "value-" .. i end
+      return core.http_request { url = srv:url(), headers = h }.body
+    end)
+    assert.same({ true, "60" }, { t:join() })
+    srv:close()
+  end)
+
+  it("refuses a header table with a key that is not a name", function()
+    assert.has_error(function()
+      core.http_request { url = "http://127.0.0.1:1/", headers = { a = "1", [2] = "x", b = "2" } }
+    end, "http_request: headers must map names to strings")
+    assert.has_error(function()
+      core.http_request { url = "http://127.0.0.1:1/", timeout = 0 / 0 }
+    end, "http_request: timeout must be a number of seconds >= 0")
+  end)
+
   it("leaves no server open", function()
     assert.equal(0, core.stats().servers)
   end)
@@ -204,6 +309,20 @@ describe("sqlite", function()
     assert.is_nil(none)
     assert.matches("no such column", err)
     db:close()
+    os.remove(path)
+  end)
+
+  it("finalizes the statement of a bad bind, so close really closes the file", function()
+    local path = os.tmpname()
+    local db = assert(core.sqlite_open(path))
+    assert.is_true(db:exec("CREATE TABLE t (a)"))
+    db:query("INSERT INTO t VALUES (?)", 1)
+    assert.has_error(function() db:query("SELECT * FROM t WHERE a = ?", {}) end,
+      "bad argument #2 to 'query' (sqlite can bind nil, boolean, number or string)")
+    db:close()
+    -- the last connection of a WAL database removes the -wal file on close
+    assert.is_nil(io.open(path .. "-wal"))
+    assert.has_error(function() db:query("SELECT 1") end, "sqlite: database is closed")
     os.remove(path)
   end)
 end)

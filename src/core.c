@@ -8,6 +8,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <event2/event.h>
 
@@ -24,6 +25,43 @@ ls_core *ls_core_get(lua_State *L) {
   lua_pop(L, 1);
   if (core == NULL || core->base == NULL) luaL_error(L, "livestation.core is not open");
   return core;
+}
+
+int ls_core_pcall(ls_core *core, lua_CFunction f, void *ud) {
+  lua_State *L = core->L;
+  if (!lua_checkstack(L, 3)) return LUA_ERRMEM; /* nothing was pushed */
+  lua_pushcfunction(L, f);
+  lua_pushlightuserdata(L, ud);
+  return lua_pcall(L, 1, 0, 0);
+}
+
+const char *ls_core_message(lua_State *L, int idx) {
+  const char *msg = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  if (msg) return msg;
+  if (lua_checkstack(L, 1)) {
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
+    lua_replace(L, idx < 0 ? idx - 1 : idx);
+    return lua_tostring(L, idx);
+  }
+  return "(error object is not a string)";
+}
+
+int ls_close_thread(lua_State *co, lua_State *from) {
+#if LUA_VERSION_RELEASE_NUM >= 50406
+  return lua_closethread(co, from);
+#else
+  (void)from;
+  return lua_resetthread(co);
+#endif
+}
+
+int ls_seconds_tv(lua_Number s, struct timeval *tv) {
+  if (!(s >= 0)) return 0; /* also NaN */
+  if (s > LS_MAX_WAIT_S) s = LS_MAX_WAIT_S;
+  tv->tv_sec = (time_t)s;
+  tv->tv_usec = (suseconds_t)((s - (lua_Number)tv->tv_sec) * 1e6);
+  if (tv->tv_usec > 999999) tv->tv_usec = 999999;
+  return 1;
 }
 
 /* Frees in dependency order: tasks (and their I/O) first, then the HTTP

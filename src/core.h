@@ -53,12 +53,14 @@ struct ls_task {
   int nargs;              /* arguments waiting for the first resume */
   int cancel_requested;   /* set while the task is inside a pump */
   int unref;              /* does not keep run() going (libuv's unref) */
+  int in_live;            /* on the live list (not yet ended) */
   ls_op *op;              /* what it waits on */
   ls_op *joiners;         /* join ops waiting for this task's end */
   ls_task_hook hook;
   void *hook_ud;
   ls_task *next_ready;
   ls_task *prev_live, *next_live;
+  ls_task *prev_running;  /* the task running when this one was resumed */
 };
 
 struct ls_core {
@@ -81,6 +83,7 @@ struct ls_core {
   int failed_tasks;
   int error_handler_ref;  /* Lua function reporting task errors, or NOREF */
   int closing;
+  int closing_tasks;      /* inside __close handlers of cancelled tasks */
 };
 
 #define LS_CORE_KEY "livestation.core.loop"
@@ -89,6 +92,23 @@ struct ls_core {
 /* core.c */
 ls_core *ls_core_get(lua_State *L);
 ls_core *ls_core_open(lua_State *L, struct event_base *base);
+/* Calls f(ud) on the main state under lua_pcall (luv's cfpcall): what a
+** loop callback does with Lua must never unwind through libevent. On an
+** error it returns the status with the error value on top of the main
+** state; the caller pops it. */
+int ls_core_pcall(ls_core *core, lua_CFunction f, void *ud);
+/* The error value at idx as text, never NULL, calling no metamethod. */
+const char *ls_core_message(lua_State *L, int idx);
+/* Closes a coroutine's pending to-be-closed variables (lua_closethread,
+** or lua_resetthread before Lua 5.4.6); returns the status. */
+int ls_close_thread(lua_State *co, lua_State *from);
+/* The longest wait, in seconds: longer ones (and infinity) are clamped,
+** so a conversion to time_t or milliseconds never overflows. */
+#define LS_MAX_WAIT_S 1e9
+struct timeval;
+/* Converts seconds to a timeval, clamped to LS_MAX_WAIT_S. Returns 0 for
+** NaN or a negative number. */
+int ls_seconds_tv(lua_Number s, struct timeval *tv);
 
 /* core_task.c */
 /* run(): the loop goes on while a task is alive or a server is open. */

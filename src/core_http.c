@@ -140,12 +140,15 @@ static int http_push(lua_State *co, ls_op *op) {
   return 2;
 }
 
+/* A duration option in milliseconds; infinite or huge ones are clamped
+** to LS_MAX_WAIT_S so the conversion never overflows. */
 static long opt_ms(lua_State *L, const char *name, double dflt) {
   double s;
   lua_getfield(L, 1, name);
   s = luaL_optnumber(L, -1, dflt);
   lua_pop(L, 1);
-  if (s < 0) luaL_error(L, "http_request: %s must not be negative", name);
+  if (!(s >= 0)) luaL_error(L, "http_request: %s must be a number of seconds >= 0", name);
+  if (s > LS_MAX_WAIT_S) s = LS_MAX_WAIT_S;
   return (long)(s * 1000.0);
 }
 
@@ -177,6 +180,7 @@ static int l_http_request(lua_State *L) {
   req.tls_verify = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
   lua_getfield(L, 1, "max_size");
   req.max_size = (size_t)luaL_optinteger(L, -1, DEFAULT_MAX_SIZE);
+  if (lua_tointeger(L, -1) < 0) return luaL_error(L, "http_request: max_size must not be negative");
   lua_pop(L, 2);
   req.timeout_ms = opt_ms(L, "timeout", DEFAULT_TIMEOUT_S);
   req.connect_timeout_ms = opt_ms(L, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S);
@@ -189,11 +193,14 @@ static int l_http_request(lua_State *L) {
     while (lua_next(L, ht)) {
       size_t kl, vl;
       const char *k, *v;
-      if (nh >= MAX_HEADERS) return luaL_error(L, "http_request: too many headers");
+      if (nh >= MAX_HEADERS) return luaL_error(L, "http_request: too many headers (at most %d)", MAX_HEADERS);
+      /* checked before lua_tolstring, which would turn a number key into
+      ** a string in place and confuse lua_next */
+      if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+        return luaL_error(L, "http_request: headers must map names to strings");
+      luaL_checkstack(L, 3, "too many headers"); /* one line per header stays */
       k = lua_tolstring(L, -2, &kl);
       v = lua_tolstring(L, -1, &vl);
-      if (lua_type(L, -2) != LUA_TSTRING || v == NULL)
-        return luaL_error(L, "http_request: headers must map names to strings");
       if (!no_crlf(k, kl) || !no_crlf(v, vl))
         return luaL_error(L, "http_request: header %s holds a line break", k);
       lua_pushfstring(L, "%s: %s", k, v);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -181,12 +182,25 @@ static void reply_hook(ls_task *t, lua_State *co, int status, int nres, void *ud
   }
 }
 
+/* Spawns the handler's task; runs under ls_core_pcall. */
+static int spawn_handler(lua_State *L) {
+  pending *p = lua_touserdata(L, 1);
+  ls_server *srv = p->srv;
+  ls_task *t;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, srv->handler_ref);
+  push_request(L, p->req);
+  t = ls_task_spawn(L, srv->core, 1);
+  if (srv->unref) ls_task_set_unref(t, 1);
+  t->hook = reply_hook;
+  t->hook_ud = p;
+  p->task = t;
+  return 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
   ls_server *srv = arg;
   ls_core *core = srv->core;
-  lua_State *L = core->L;
   pending *p = calloc(1, sizeof *p);
-  ls_task *t;
   if (p == NULL) {
     send_plain(req, 503, "out of memory\n");
     return;
@@ -196,14 +210,14 @@ static void on_request(struct evhttp_request *req, void *arg) {
   p->next = srv->inflight;
   if (srv->inflight) srv->inflight->prev = p;
   srv->inflight = p;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, srv->handler_ref);
-  push_request(L, req);
-  t = ls_task_spawn(L, core, 1);
-  if (srv->unref) ls_task_set_unref(t, 1);
-  t->hook = reply_hook;
-  t->hook_ud = p;
-  p->task = t;
-  lua_pop(L, 1); /* the task */
+  if (ls_core_pcall(core, spawn_handler, p) != LUA_OK) {
+    fprintf(stderr, "livestation: server: cannot start a handler: %s\n",
+            ls_core_message(core->L, -1));
+    lua_pop(core->L, 1);
+    pending_unlink(p);
+    free(p);
+    send_plain(req, 503, "cannot start a handler\n");
+  }
 }
 
 static ls_server *check_server(lua_State *L) {

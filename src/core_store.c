@@ -66,6 +66,9 @@ static int l_exec(lua_State *L) {
   return 1;
 }
 
+/* Binds the arguments from index first on. Returns 0, or the index of
+** an argument of a type SQLite cannot hold (nothing is raised here: the
+** caller finalizes the statement first), or -1 when SQLite refused. */
 static int bind_args(lua_State *L, sqlite3_stmt *st, int first) {
   int i, n = lua_gettop(L);
   for (i = first; i <= n; i++) {
@@ -80,11 +83,12 @@ static int bind_args(lua_State *L, sqlite3_stmt *st, int first) {
       case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, i, &len);
-        rc = sqlite3_bind_text(st, k, s, (int)len, SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text64(st, k, s, (sqlite3_uint64)len, SQLITE_TRANSIENT,
+                                 SQLITE_UTF8);
         break;
       }
       default:
-        return luaL_argerror(L, i, "sqlite can bind nil, boolean, number or string");
+        return i;
     }
     if (rc != SQLITE_OK) return -1;
   }
@@ -107,10 +111,14 @@ static int l_query(lua_State *L) {
   const char *sql = luaL_checkstring(L, 2);
   sqlite3_stmt *st = NULL;
   int rc, row = 0, ncol;
+  int bad;
   if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK) return fail(L, d->db);
-  if (bind_args(L, st, 3) != 0) {
-    sqlite3_finalize(st);
-    return fail(L, d->db);
+  bad = bind_args(L, st, 3);
+  if (bad != 0) {
+    int n = bad < 0 ? fail(L, d->db) : 0;
+    sqlite3_finalize(st); /* before raising: an open statement keeps the file open */
+    if (bad > 0) return luaL_argerror(L, bad, "sqlite can bind nil, boolean, number or string");
+    return n;
   }
   ncol = sqlite3_column_count(st);
   lua_newtable(L);
@@ -142,10 +150,17 @@ static int l_last_insert_id(lua_State *L) {
   return 1;
 }
 
+/* Every statement is finalized before a method returns, so the
+** connection really closes here (the WAL is checkpointed and removed). */
 static int l_close(lua_State *L) {
   ls_db *d = luaL_checkudata(L, 1, LS_DB_MT);
-  if (d->db) sqlite3_close_v2(d->db);
+  sqlite3 *db = d->db;
   d->db = NULL;
+  if (db && sqlite3_close(db) != SQLITE_OK) {
+    sqlite3_stmt *st; /* cannot happen unless a statement leaked: finish them */
+    while ((st = sqlite3_next_stmt(db, NULL)) != NULL) sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
   return 0;
 }
 

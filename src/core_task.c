@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/time.h>
+
 #include <event2/event.h>
 
 #include "core.h"
@@ -79,6 +81,12 @@ int ls_op_wait(lua_State *L, ls_op *op) {
     t->state = TASK_WAITING;
     return lua_yield(L, 0); /* results pushed by task_resume */
   }
+  if (core->closing_tasks) { /* the loop must not run inside a cancel */
+    op->cancel(op);
+    op_free(op);
+    return luaL_error(L, "livestation: cannot wait in a __close handler of a "
+                         "cancelled task");
+  }
   if (core->in_loop) {
     op->cancel(op);
     op_free(op);
@@ -105,6 +113,7 @@ int ls_op_wait(lua_State *L, ls_op *op) {
 /* ----------------------------------------------------------- tasks */
 
 static void live_add(ls_core *core, ls_task *t) {
+  t->in_live = 1;
   t->prev_live = NULL;
   t->next_live = core->live;
   if (core->live) core->live->prev_live = t;
@@ -113,14 +122,16 @@ static void live_add(ls_core *core, ls_task *t) {
 }
 
 void ls_task_set_unref(ls_task *t, int unref) {
-  int alive = t->state != TASK_DONE && t->state != TASK_FAILED && t->state != TASK_CANCELLED;
   unref = unref != 0;
   if (t->unref == unref) return;
   t->unref = unref;
-  if (alive) t->core->unref_tasks += unref ? 1 : -1;
+  if (t->in_live) t->core->unref_tasks += unref ? 1 : -1;
 }
 
+/* Idempotent: shutdown may drop a task that is still being closed. */
 static void live_remove(ls_core *core, ls_task *t) {
+  if (!t->in_live) return;
+  t->in_live = 0;
   if (t->unref) core->unref_tasks--;
   if (t->prev_live) t->prev_live->next_live = t->next_live;
   else core->live = t->next_live;
@@ -143,6 +154,7 @@ static void task_end(ls_core *core, ls_task *t, ls_task_state state) {
     j = next;
   }
   live_remove(core, t);
+  if (t->co_ref == LUA_NOREF) return; /* already ended */
   luaL_unref(L, LUA_REGISTRYINDEX, t->co_ref);
   t->co_ref = LUA_NOREF;
   t->co = NULL;
@@ -150,7 +162,8 @@ static void task_end(ls_core *core, ls_task *t, ls_task_state state) {
   t->ref = LUA_NOREF;
 }
 
-/* Reports a failed task through the replaceable handler, else stderr. */
+/* Reports a failed task through the replaceable handler, else stderr.
+** Runs inside a protected call; a failing handler is reported, not fatal. */
 static void report_error(ls_core *core, ls_task *t, const char *trace) {
   lua_State *L = core->L;
   if (core->error_handler_ref != LUA_NOREF) {
@@ -159,7 +172,7 @@ static void report_error(ls_core *core, ls_task *t, const char *trace) {
     lua_pushstring(L, trace);
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->res_ref);
     if (lua_pcall(L, 3, 0, 0) == LUA_OK) return;
-    fprintf(stderr, "livestation: error handler failed: %s\n", lua_tostring(L, -1));
+    fprintf(stderr, "livestation: error handler failed: %s\n", ls_core_message(L, -1));
     lua_pop(L, 1);
   }
   fprintf(stderr, "livestation: task %lld failed: %s\n", t->id, trace);
@@ -174,10 +187,34 @@ static int is_cancelled_value(lua_State *co) {
   return r;
 }
 
+/* The hook runs once: it is cleared before the call, so an error inside
+** it cannot make the task's end call it again. */
+static void run_hook(ls_task *t, lua_State *co, int status, int nres) {
+  ls_task_hook hook = t->hook;
+  t->hook = NULL;
+  if (hook) hook(t, co, status, nres, t->hook_ud);
+}
+
+static int tostring_p(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
+/* Pushes onto L the text of the value on top of L (which it replaces),
+** as tostring() would; a __tostring that fails or returns a non-string
+** gives a description instead, as lua.c's message handler does. */
+static void push_error_text(lua_State *L) {
+  lua_pushcfunction(L, tostring_p);
+  lua_insert(L, -2);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "(error object whose __tostring failed)");
+  }
+}
+
 static void task_finish(ls_core *core, ls_task *t, int status, int nres) {
   lua_State *L = core->L, *co = t->co;
-  if (t->hook) t->hook(t, co, status, nres, t->hook_ud);
-  t->hook = NULL;
+  run_hook(t, co, status, nres);
   if (status == LUA_OK) {
     int i;
     luaL_checkstack(L, nres + 2, "too many results");
@@ -194,24 +231,22 @@ static void task_finish(ls_core *core, ls_task *t, int status, int nres) {
     t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     task_end(core, t, TASK_CANCELLED);
   } else {
-    const char *msg;
-    lua_pushvalue(co, -1);
-    lua_xmove(co, L, 1);
-    t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* the raw error value */
-    msg = luaL_tolstring(co, -1, NULL);
-    luaL_traceback(L, co, msg, 0);
-    lua_pop(co, 1);
+    luaL_checkstack(L, 4, "no room for an error");
+    lua_xmove(co, L, 1); /* the raw error value */
+    lua_pushvalue(L, -1);
+    t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    push_error_text(L);
+    luaL_traceback(L, co, lua_tostring(L, -1), 0);
     core->failed_tasks++;
     t->state = TASK_FAILED;
     report_error(core, t, lua_tostring(L, -1));
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     task_end(core, t, TASK_FAILED);
   }
 }
 
 static void task_resume(ls_core *core, ls_task *t) {
   lua_State *co = t->co;
-  ls_task *prev = core->running;
   int nargs, nres = 0, status;
   if (t->op) {
     ls_op *op = t->op;
@@ -225,7 +260,7 @@ static void task_resume(ls_core *core, ls_task *t) {
   t->state = TASK_RUNNING;
   core->running = t;
   status = lua_resume(co, core->L, nargs, &nres);
-  core->running = prev;
+  core->running = t->prev_running;
   if (status == LUA_YIELD) {
     if (t->state == TASK_RUNNING) { /* a bare coroutine.yield(): go round */
       lua_pop(co, nres);
@@ -238,9 +273,41 @@ static void task_resume(ls_core *core, ls_task *t) {
   task_finish(core, t, status, nres);
 }
 
+static int resume_p(lua_State *L) {
+  ls_task *t = lua_touserdata(L, 1);
+  task_resume(t->core, t);
+  return 0;
+}
+
+/* A task whose resumption or ending raised in C (out of memory, a push
+** that failed) ends as failed with that error; nothing else is touched.
+** The message is on top of the main state. */
+static void task_abort(ls_core *core, ls_task *t) {
+  lua_State *L = core->L;
+  if (!t->in_live) { lua_pop(L, 1); return; } /* it ended before the error */
+  if (t->op) {
+    ls_op *op = t->op;
+    t->op = NULL;
+    if (!op->done) op->cancel(op);
+    op_free(op);
+  }
+  run_hook(t, t->co, LUA_ERRRUN, 0);
+  if (t->co && lua_status(t->co) == LUA_YIELD) ls_close_thread(t->co, L);
+  luaL_unref(L, LUA_REGISTRYINDEX, t->res_ref);
+  lua_pushvalue(L, -1);
+  t->res_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  core->failed_tasks++;
+  t->state = TASK_FAILED;
+  report_error(core, t, ls_core_message(L, -1));
+  lua_pop(L, 1);
+  task_end(core, t, TASK_FAILED);
+}
+
 /* The safe point: resumes the tasks that were ready when it was called;
 ** tasks made ready meanwhile wait for the next iteration, so I/O is never
-** starved. Pops one at a time because a resumed task may cancel another. */
+** starved. Pops one at a time because a resumed task may cancel another.
+** Each resumption is a protected call (luv's cfpcall): an error in C
+** ends that task only and never unwinds through libevent. */
 static void on_ready(evutil_socket_t fd, short what, void *arg) {
   ls_core *core = arg;
   int n = core->ready_count;
@@ -252,7 +319,11 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
     if (core->ready_head == NULL) core->ready_tail = NULL;
     t->next_ready = NULL;
     core->ready_count--;
-    task_resume(core, t);
+    t->prev_running = core->running;
+    if (ls_core_pcall(core, resume_p, t) != LUA_OK) {
+      core->running = t->prev_running;
+      task_abort(core, t);
+    }
   }
   core->in_loop--;
   if (core->ready_head) event_active(core->ready_ev, EV_READ, 0);
@@ -288,6 +359,28 @@ ls_task *ls_task_spawn(lua_State *L, ls_core *core, int nargs) {
   return t;
 }
 
+/* Runs the to-be-closed variables of a cancelled task's coroutine; an
+** error in a __close handler is reported (the task stays cancelled). */
+static void close_cancelled(ls_core *core, ls_task *t) {
+  lua_State *L = core->L;
+  int status;
+  core->closing_tasks++;
+  status = ls_close_thread(t->co, L);
+  core->closing_tasks--;
+  if (status == LUA_OK) return;
+  lua_checkstack(L, 4);
+  lua_xmove(t->co, L, 1);
+  push_error_text(L);
+  lua_pushfstring(L, "error in __close of cancelled task %I: %s",
+                  (lua_Integer)t->id, lua_tostring(L, -1));
+  core->failed_tasks++;
+  report_error(core, t, lua_tostring(L, -1));
+  lua_pop(L, 2);
+}
+
+/* Re-entrant: the task is marked cancelled before its __close handlers
+** run, so a handler that cancels it again (or shutdown meanwhile) finds
+** it ended and does nothing; it leaves the live list exactly once. */
 void ls_task_cancel(ls_task *t) {
   ls_core *core = t->core;
   switch (t->state) {
@@ -302,24 +395,30 @@ void ls_task_cancel(ls_task *t) {
     case TASK_WAITING:
       break;
   }
+  t->state = TASK_CANCELLED;
   if (t->op) {
     ls_op *op = t->op;
     t->op = NULL;
     if (!op->done) op->cancel(op);
     op_free(op);
   }
-  if (t->hook) t->hook(t, t->co, LS_TASK_CANCELLED_STATUS, 0, t->hook_ud);
-  t->hook = NULL;
-  lua_resetthread(t->co); /* runs pending to-be-closed variables */
+  run_hook(t, t->co, LS_TASK_CANCELLED_STATUS, 0);
+  luaL_unref(core->L, LUA_REGISTRYINDEX, t->res_ref);
   push_cancelled(core->L);
   t->res_ref = luaL_ref(core->L, LUA_REGISTRYINDEX);
+  close_cancelled(core, t);
   task_end(core, t, TASK_CANCELLED);
 }
 
+/* Ends every task (shutdown). A task that is running or being closed
+** cannot be cancelled from here: it only leaves the live list. */
 void ls_core_cancel_all(ls_core *core) {
   while (core->live) {
     ls_task *t = core->live;
-    if (t->state == TASK_RUNNING) { live_remove(core, t); continue; }
+    if (t->state == TASK_RUNNING || t->state == TASK_CANCELLED) {
+      live_remove(core, t);
+      continue;
+    }
     ls_task_cancel(t);
   }
 }
@@ -480,18 +579,20 @@ static int l_spawn(lua_State *L) {
 
 static int l_sleep(lua_State *L) {
   ls_core *core = ls_core_get(L);
-  lua_Number s = luaL_checknumber(L, 1);
   struct timeval tv;
   ls_op *op;
-  luaL_argcheck(L, s >= 0, 1, "must not be negative");
+  /* math.huge sleeps until cancelled (clamped to LS_MAX_WAIT_S) */
+  luaL_argcheck(L, ls_seconds_tv(luaL_checknumber(L, 1), &tv), 1,
+                "must be a number of seconds >= 0");
   op = ls_op_new(L, core);
   op->cancel = sleep_cancel;
   op->release = sleep_cancel;
   op->push = sleep_push;
   op->data = evtimer_new(core->base, on_sleep_timer, op);
-  tv.tv_sec = (time_t)s;
-  tv.tv_usec = (suseconds_t)((s - (lua_Number)tv.tv_sec) * 1e6);
-  evtimer_add(op->data, &tv);
+  if (op->data == NULL || evtimer_add((struct event *)op->data, &tv) != 0) {
+    op_free(op);
+    return luaL_error(L, "sleep: cannot start a timer");
+  }
   return ls_op_wait(L, op);
 }
 

@@ -3,6 +3,7 @@
 ** HMAC and Base64, clocks, file permission bits, and signal handlers.
 */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,14 +104,22 @@ static const struct { const char *name; int no; } signals[] = {
 
 /* The loop delivers signals as ordinary events; the handler runs in a
 ** task of its own like everything else. */
-static void on_signal(evutil_socket_t fd, short what, void *arg) {
-  sig_handle *h = arg;
-  lua_State *L = h->core->L;
-  (void)fd; (void)what;
+static int spawn_signal_task(lua_State *L) {
+  sig_handle *h = lua_touserdata(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->fn_ref);
   lua_pushstring(L, h->name);
   ls_task_spawn(L, h->core, 1);
-  lua_pop(L, 1);
+  return 0;
+}
+
+static void on_signal(evutil_socket_t fd, short what, void *arg) {
+  sig_handle *h = arg;
+  (void)fd; (void)what;
+  if (ls_core_pcall(h->core, spawn_signal_task, h) != LUA_OK) {
+    fprintf(stderr, "livestation: SIG%s: cannot start its handler: %s\n", h->name,
+            ls_core_message(h->core->L, -1));
+    lua_pop(h->core->L, 1);
+  }
 }
 
 static void sig_close(lua_State *L, sig_handle *h) {

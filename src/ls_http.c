@@ -164,7 +164,7 @@ static int cb_socket(CURL *easy, curl_socket_t s, int what, void *arg,
   (void)easy;
   if (what == CURL_POLL_REMOVE) {
     if (sk) {
-      event_free(sk->ev);
+      if (sk->ev) event_free(sk->ev);
       free(sk);
       curl_multi_assign(h->multi, s, NULL);
     }
@@ -175,7 +175,7 @@ static int cb_socket(CURL *easy, curl_socket_t s, int what, void *arg,
     if (sk == NULL) return -1;
     sk->h = h;
     curl_multi_assign(h->multi, s, sk);
-  } else {
+  } else if (sk->ev) {
     event_free(sk->ev);
   }
   {
@@ -183,7 +183,8 @@ static int cb_socket(CURL *easy, curl_socket_t s, int what, void *arg,
     if (what & CURL_POLL_IN) kind |= EV_READ;
     if (what & CURL_POLL_OUT) kind |= EV_WRITE;
     sk->ev = event_new(h->base, s, kind, on_socket, h);
-    event_add(sk->ev, NULL);
+    /* no event: curl fails this transfer rather than waiting forever */
+    if (sk->ev == NULL || event_add(sk->ev, NULL) != 0) return -1;
   }
   return 0;
 }

@@ -74,6 +74,16 @@ int main(void) {
   lua_pop(L, 1);
   CHECK(ls_runtime_run(rt) == 1, "the failed task is counted");
 
+  /* an error object whose __tostring fails ends that task only: the
+  ** host's loop goes on (before, the error escaped the loop: PANIC) */
+  ls_runtime_spawn_string(rt,
+    "require('livestation').spawn(function() require('livestation').sleep(0.01) after = true end)\n"
+    "error(setmetatable({}, { __tostring = function() error('no text') end }))", "=tostring");
+  CHECK(ls_runtime_run(rt) == 2, "a task with an unprintable error fails alone");
+  lua_getglobal(L, "after");
+  CHECK(lua_toboolean(L, -1), "the other task ran to its end");
+  lua_pop(L, 1);
+
   ls_runtime_free(rt);
   event_base_free(base);
   printf("test_embed: %d passed, %d failed\n", passed, failed);
