@@ -220,19 +220,73 @@ describe("an interrupted run", function()
     assert.equal(1, #h.grep(lines, "job run resumed", "previous=interrupted"))
   end)
 
-  it("is not run again when no attempt is left", function()
+  it("runs again by default: an interruption is not the job's own failure", function()
+    local ms = math.floor(core.now() * 1000) - 1000
+    died_while_running("clip", ms)
+    local ran = {}
+    local job = start().at(ms / 1000, function(run) ran[#ran + 1] = run.attempt end,
+      { name = "clip", catch_up = "all" })
+    assert.is_true(h.wait_until(function() return job.status() == "done" end, 2))
+    assert.same({ 2 }, ran)
+    local rows = h.journal(path, "clip")
+    assert.same({ "interrupted", "ok" }, { rows[1].outcome, rows[2].outcome })
+  end)
+
+  it("keeps its retry budget for the job's own failures", function()
+    local ms = math.floor(core.now() * 1000) - 1000
+    died_while_running("clip", ms)
+    local ran = 0
+    local job = start().at(ms / 1000, function() ran = ran + 1 error("flaky") end,
+      { name = "clip", retry = { attempts = 2, backoff = 0 } })
+    assert.is_true(h.wait_until(function() return job.status() == "done" end, 2))
+    assert.equal(2, ran) -- two failures allowed after the interruption
+    local rows = h.journal(path, "clip")
+    assert.same({ "interrupted", "failed", "failed" },
+      { rows[1].outcome, rows[2].outcome, rows[3].outcome })
+  end)
+
+  it("is settled once when the job opts out, and never annotated again", function()
     local ms = math.floor(core.now() * 1000) - 1000
     died_while_running("clip", ms)
     local ran = false
-    local job = start().at(ms / 1000, function() ran = true end, { name = "clip", catch_up = "all" })
-    core.sleep(0.05)
+    for _ = 1, 3 do -- three restarts
+      local S = start()
+      local job = S.at(ms / 1000, function() ran = true end,
+        { name = "clip", catch_up = "all", rerun_interrupted = false })
+      core.sleep(0.05)
+      assert.equal("done", job.status())
+      S.close()
+    end
     assert.is_false(ran)
-    assert.equal("done", job.status())
     local rows = h.journal(path, "clip")
     assert.equal(1, #rows)
     assert.equal("interrupted", rows[1].outcome)
-    assert.equal("the host stopped during the run; no attempts left", rows[1].detail)
+    assert.equal("the host stopped during the run; not run again (rerun_interrupted = false)",
+      rows[1].detail)
+    assert.is_nil(rows[1].retry_at)
     assert.equal(1, #h.grep(lines, "WARN", "job run not retried"))
+  end)
+
+  it("is settled after repeated interruptions instead of a crash loop", function()
+    local ms = math.floor(core.now() * 1000) - 1000
+    died_while_running("clip", ms)
+    sql("UPDATE runs SET outcome = 'interrupted' WHERE job = ?", "clip")
+    for a = 2, 5 do -- four more hosts died during this run; the last one now
+      sql([[INSERT INTO runs (job, scheduled_ms, attempt, started, outcome)
+            VALUES (?, ?, ?, ?, ?)]], "clip", ms, a, ms / 1000, a == 5 and "running" or "interrupted")
+    end
+    local ran = false
+    local job = start().at(ms / 1000, function() ran = true end, { name = "clip", catch_up = "all" })
+    core.sleep(0.05)
+    assert.equal("done", job.status())
+    assert.is_false(ran)
+    assert.equal(1, #h.grep(lines, "WARN", "not run again after 5 interruptions"))
+  end)
+
+  it("refuses a rerun_interrupted that is not a boolean", function()
+    assert.has_error(function()
+      start().at(core.now() + 60, function() end, { name = "x", rerun_interrupted = "yes" })
+    end, "at: rerun_interrupted must be true or false")
   end)
 end)
 

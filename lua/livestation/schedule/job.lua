@@ -10,11 +10,14 @@ local when = require "livestation.schedule.when"
 local M = {}
 
 M.MAX_CATCH_UP = 1000 -- missed runs handled at most; older ones are dropped
+-- A run interrupted this many times is settled, not run again: a run
+-- that takes its host down each time must not keep a crash loop going.
+M.MAX_INTERRUPTIONS = 5
 
 local CATCH_UP = { skip = true, once = true, all = true }
 local OVERLAP = { skip = true, queue = true, allow = true }
 local KNOWN = { name = true, catch_up = true, jitter = true, overlap = true,
-                timeout = true, retry = true, tz = true }
+                timeout = true, retry = true, tz = true, rerun_interrupted = true }
 
 -- Checks opts and fills in the defaults. Misuse raises.
 function M.options(opts, fname)
@@ -27,7 +30,10 @@ function M.options(opts, fname)
   local o = {
     name = opts.name, catch_up = opts.catch_up or "skip", overlap = opts.overlap or "skip",
     jitter = opts.jitter or 0, timeout = opts.timeout,
+    rerun_interrupted = opts.rerun_interrupted,
   }
+  if o.rerun_interrupted == nil then o.rerun_interrupted = true end
+  if type(o.rerun_interrupted) ~= "boolean" then bad("rerun_interrupted must be true or false") end
   if o.name ~= nil and (type(o.name) ~= "string" or o.name == "") then
     bad("name must be a non-empty string")
   end
@@ -228,17 +234,30 @@ local function recover(S, job, now)
     if row then log.info("job schedule changed; it starts anew", { job = job.label }) end
   end
   tr.anchor = anchor
-  store:interrupt_runs(job.name)
+  store:interrupt_runs(job.name, now / 1000)
   for _, r in ipairs(store:unfinished_runs(job.name) or {}) do
-    if r.attempt < job.retry.attempts then
+    -- an interruption is not the job's failure: it runs again unless the
+    -- job opts out or it keeps taking its host down
+    local why
+    if r.outcome == "interrupted" or r.outcome == "cancelled" then
+      if not job.rerun_interrupted then
+        why = "not run again (rerun_interrupted = false)"
+      elseif r.interruptions >= M.MAX_INTERRUPTIONS then
+        why = string.format("not run again after %d interruptions", r.interruptions)
+      end
+    elseif r.failures >= job.retry.attempts then
+      why = "no attempts left"
+    end
+    if why then
+      store:give_up(r.id, (r.detail or r.outcome) .. "; " .. why)
+      log.warn("job run not retried", { job = job.label, scheduled = iso(job, r.scheduled_ms),
+        attempt = r.attempt, outcome = r.outcome, reason = why })
+    else
       local not_before = r.retry_at and math.ceil(r.retry_at * 1000) or now
-      enqueue(job, { scheduled = r.scheduled_ms, attempt = r.attempt + 1, not_before = not_before })
+      enqueue(job, { scheduled = r.scheduled_ms, attempt = r.attempt + 1, failures = r.failures,
+                     not_before = not_before })
       log.info("job run resumed", { job = job.label, scheduled = iso(job, r.scheduled_ms),
         attempt = r.attempt + 1, previous = r.outcome })
-    else
-      store:give_up(r.id, (r.detail or r.outcome) .. "; no attempts left")
-      log.warn("job run not retried", { job = job.label, scheduled = iso(job, r.scheduled_ms),
-        attempt = r.attempt, outcome = r.outcome })
     end
   end
   M.pump(S, job)
@@ -268,7 +287,8 @@ function M.create(S, trigger, fn, o)
   local job = {
     scheduler = S, id = S.next_id(), name = o.name, kind = trigger.kind, trigger = trigger,
     zone = trigger.zone, fn = fn, catch_up = o.catch_up, overlap = o.overlap, jitter = o.jitter,
-    timeout = o.timeout, retry = o.retry, state = "scheduled", active = 0,
+    timeout = o.timeout, retry = o.retry, rerun_interrupted = o.rerun_interrupted,
+    state = "scheduled", active = 0,
     queue = { first = 1, last = 0 },
   }
   job.label = job.name or ("#" .. job.id .. " " .. trigger.label)

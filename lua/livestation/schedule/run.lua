@@ -64,12 +64,24 @@ local function report(S, job, run, outcome, started, finished, fields)
   }
 end
 
+-- Whether another attempt is owed after this one ended with outcome.
+-- `retry` counts the job's own failures; an attempt cut short because the
+-- host stopped is an interruption, owed again unless the job opts out.
+local function owed(S, job, run, outcome)
+  if outcome == "ok" then return false end
+  if outcome == "cancelled" then
+    if S.stopping then return job.rerun_interrupted end
+    return false -- the job itself was cancelled
+  end
+  return run.failures + 1 < job.retry.attempts
+end
+
 -- Ends the journal row of an attempt cut short; owed another attempt
--- when the retry policy allows.
+-- when the host is stopping and the job reruns interrupted runs.
 local function close_cancelled(S, job, run)
   local finished = core.now()
   local retry_at
-  if run.attempt < job.retry.attempts then retry_at = finished end
+  if owed(S, job, run, "cancelled") then retry_at = finished end
   if run.row then
     S.get_store():finish_run(run.row, "cancelled", finished, "stopped before it finished", retry_at)
     run.row = nil
@@ -117,9 +129,10 @@ local function attempt_once(S, job, run)
   end
   local finished = core.now()
   local retry_at -- also when stopping: the next start owes it
-  if outcome ~= "ok" and run.attempt < job.retry.attempts then
-    retry_at = finished + M.backoff(job.retry, run.attempt)
+  if owed(S, job, run, outcome) then
+    retry_at = finished + (outcome == "cancelled" and 0 or M.backoff(job.retry, run.failures + 1))
   end
+  if outcome == "failed" or outcome == "timeout" then run.failures = run.failures + 1 end
   if run.row then
     S.get_store():finish_run(run.row, outcome, finished, detail, retry_at)
     run.row = nil
@@ -171,10 +184,11 @@ local function runner(S, job, run)
   S.after_run(job)
 end
 
--- Starts item {scheduled (ms), attempt, not_before (ms)} of job as a task.
+-- Starts item {scheduled (ms), attempt, failures, not_before (ms)} of job
+-- as a task; failures counts the earlier attempts that failed or timed out.
 function M.start(S, job, item)
   local run = { job = job, scheduled = item.scheduled, attempt = item.attempt or 1,
-                not_before = item.not_before, phase = "waiting" }
+                failures = item.failures or 0, not_before = item.not_before, phase = "waiting" }
   job.active = job.active + 1
   S.runs[run] = true
   run.runner = core.spawn(runner, S, job, run)

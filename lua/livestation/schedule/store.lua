@@ -15,7 +15,11 @@
 --            (false: another attempt holds this one; never run it twice)
 --          finish_run(id, outcome, finished, detail, retry_at)
 --          record_run(job, scheduled_ms, outcome, detail)
---          interrupt_runs(job)  unfinished_runs(job)  give_up(id, detail)
+--          interrupt_runs(job, t)  (running -> interrupted, owed: retry_at t)
+--          unfinished_runs(job)  (latest attempt of each run with retry_at
+--            set, plus counts `failures` (failed, timeout) and
+--            `interruptions` (interrupted, cancelled) of that run)
+--          give_up(id, detail)  (settles: retry_at NULL)
 --          last_scheduled(job)  has_run(job, ms)  last_run(job)  runs(job)
 --   state: kv_get(key) -> JSON text  kv_set(key, text|nil)  kv_delete(key)
 --          kv_keys(prefix)  kv_update(key, fn(old_text) -> new_text)

@@ -148,23 +148,31 @@ function Store:record_run(job, scheduled_ms, outcome, detail)
 end
 
 -- Marks the attempts of `job` left running by a host that died: on a
--- file of its own, every attempt still running.
-function Store:interrupt_runs(job)
-  return self.db:query([[UPDATE runs SET outcome = 'interrupted', detail = 'the host stopped during the run'
-    WHERE job = ? AND outcome = 'running']], job)
+-- file of its own, every attempt still running. Each is owed (retry_at t)
+-- until the job's rules settle it, once.
+function Store:interrupt_runs(job, t)
+  return self.db:query([[UPDATE runs SET outcome = 'interrupted', detail = 'the host stopped during the run',
+    retry_at = ? WHERE job = ? AND outcome = 'running']], t, job)
 end
 
--- Attempts that did not finish the run and are the run's latest attempt:
--- interrupted ones, and failed ones with a retry owed.
+-- The latest attempt of each run that still owes another (interrupted
+-- ones, and failed ones with a retry owed), with how many attempts of that
+-- run failed and how many were interrupted. A settled attempt has no
+-- retry_at.
 function Store:unfinished_runs(job)
-  return self.db:query([[SELECT * FROM runs r WHERE r.job = ?
-      AND (r.outcome = 'interrupted' OR r.retry_at IS NOT NULL)
+  return self.db:query([[SELECT r.*,
+      (SELECT COUNT(*) FROM runs f WHERE f.job = r.job AND f.scheduled_ms = r.scheduled_ms
+        AND f.outcome IN ('failed', 'timeout')) AS failures,
+      (SELECT COUNT(*) FROM runs i WHERE i.job = r.job AND i.scheduled_ms = r.scheduled_ms
+        AND i.outcome IN ('interrupted', 'cancelled')) AS interruptions
+    FROM runs r WHERE r.job = ? AND r.retry_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM runs r2 WHERE r2.job = r.job
         AND r2.scheduled_ms = r.scheduled_ms AND r2.attempt > r.attempt)
     ORDER BY r.scheduled_ms]], job)
 end
 
--- Closes an attempt that will not be retried.
+-- Settles an attempt that will not be retried: it owes nothing from now
+-- on, so the next start neither picks it up nor annotates it again.
 function Store:give_up(id, detail)
   return self.db:query("UPDATE runs SET retry_at = NULL, detail = ? WHERE id = ?", detail, id)
 end
