@@ -16,42 +16,11 @@ local function sh(cmd)
   return ok
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 local function free_port()
   local srv = assert(core.http_server { port = 0, handler = function() return 200, {}, "" end })
   local p = srv:port()
   srv:close()
   return p
-end
-
--- Starts the child host in the background; returns its pid once it is
--- ready. Its exit status lands in dir/rc.N.
-local function start_child(n, at_time)
-  local out = string.format("%s/out.%d", dir, n)
-  sh(string.format("sh -c './lsrun spec/helpers/schedule_child.lua %s %d %.3f > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
-    state, port, at_time, out, dir, dir, n))
-  local pid
-  assert(h.wait_until(function()
-    pid = pid or tonumber(read(dir .. "/pid") or "")
-    return pid and (read(out) or ""):find("ready") ~= nil
-  end, 10), "the host did not start: " .. tostring(read(out)))
-  os.remove(dir .. "/pid")
-  return pid
-end
-
--- The exit status, once the wrapper shell has written it whole.
-local function wait_exit(n)
-  local file = string.format("%s/rc.%d", dir, n)
-  assert(h.wait_until(function() return (read(file) or ""):match("^%d+\n") end, 15),
-    "the host did not exit")
-  return tonumber(read(file):match("^%d+"))
 end
 
 -- Posts event id to the child; true once acknowledged with a 2xx.
@@ -118,7 +87,8 @@ describe("a host killed with kill -9", function()
     local acked, next_id = {}, 1
     local rounds = 4
     for n = 1, rounds + 1 do
-      local pid = start_child(n, at_time)
+      local pid = h.start_host(dir, n, "spec/helpers/schedule_child.lua",
+        string.format("%s %d %.3f", state, port, at_time))
       -- a few events while it runs
       for _ = 1, 3 do
         if post_event(next_id) then acked[#acked + 1] = next_id end
@@ -127,12 +97,12 @@ describe("a host killed with kill -9", function()
       if n <= rounds then
         core.sleep(0.3 + math.random() * 0.7)
         sh("kill -9 " .. pid)
-        assert.equal(137, wait_exit(n))
+        assert.equal(137, h.wait_exit(dir, n))
         core.sleep(0.1 + math.random() * 0.4) -- down: runs come due meanwhile
       else
         core.sleep(1.2)
         sh("kill -TERM " .. pid)
-        assert.equal(0, wait_exit(n)) -- graceful: runs finish within the grace
+        assert.equal(0, h.wait_exit(dir, n)) -- graceful: runs finish within the grace
       end
     end
 

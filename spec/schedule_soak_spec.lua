@@ -12,35 +12,6 @@ local ROUNDS = 8
 
 local dir, state, effects
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function start_child(n, at0)
-  local out = string.format("%s/out.%d", dir, n)
-  os.execute(string.format(
-    "sh -c './lsrun spec/helpers/schedule_soak_child.lua %s %s %.3f > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
-    state, effects, at0, out, dir, dir, n))
-  local pid
-  assert(h.wait_until(function()
-    pid = pid or tonumber(read(dir .. "/pid") or "")
-    return pid and (read(out) or ""):find("ready") ~= nil
-  end, 15), "the host did not start: " .. tostring(read(out)))
-  os.remove(dir .. "/pid")
-  return pid
-end
-
-local function wait_exit(n)
-  local file = string.format("%s/rc.%d", dir, n)
-  assert(h.wait_until(function() return (read(file) or ""):match("^%d+\n") end, 20),
-    "the host did not exit")
-  return tonumber(read(file):match("^%d+"))
-end
-
 local function query(sql, ...)
   local db = assert(core.sqlite_open(state))
   local rows = assert(db:query(sql, ...))
@@ -59,22 +30,23 @@ describe("a 100-job schedule under kill -9", function()
     math.randomseed(os.time())
     local at0 = core.now() + 1
     for n = 1, ROUNDS + 1 do
-      local pid = start_child(n, at0)
+      local pid = h.start_host(dir, n, "spec/helpers/schedule_soak_child.lua",
+        string.format("%s %s %.3f", state, effects, at0))
       if n <= ROUNDS then
         core.sleep(0.4 + math.random() * 1.2)
         os.execute("kill -9 " .. pid)
-        assert.equal(137, wait_exit(n))
+        assert.equal(137, h.wait_exit(dir, n))
         core.sleep(math.random() * 0.8) -- down: runs come due meanwhile
       else
         core.sleep(2.5)
         os.execute("kill -TERM " .. pid)
-        assert.equal(0, wait_exit(n))
+        assert.equal(0, h.wait_exit(dir, n))
       end
     end
 
     -- the side effects, counted per run
     local happened = {}
-    for line in (read(effects) or ""):gmatch("[^\n]+") do
+    for line in (h.read(effects) or ""):gmatch("[^\n]+") do
       happened[line] = (happened[line] or 0) + 1
     end
 

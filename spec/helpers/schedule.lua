@@ -68,6 +68,40 @@ function M.journal(path, job)
   return rows
 end
 
+-- The contents of a file, or nil when it is not there.
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Starts `./lsrun SCRIPT ARGS...` in the background as host number n of a
+-- kill -9 spec; returns its pid once it printed "ready". Its output is in
+-- dir/out.n, its exit status lands in dir/rc.n (see wait_exit).
+function M.start_host(dir, n, script, args)
+  local out = string.format("%s/out.%d", dir, n)
+  os.execute(string.format(
+    "sh -c './lsrun %s %s > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
+    script, args, out, dir, dir, n))
+  local pid
+  assert(M.wait_until(function()
+    pid = pid or tonumber(M.read(dir .. "/pid") or "")
+    return pid and (M.read(out) or ""):find("ready") ~= nil
+  end, 15), "the host did not start: " .. tostring(M.read(out)))
+  os.remove(dir .. "/pid")
+  return pid
+end
+
+-- The exit status of host n, once the wrapper shell has written it whole.
+function M.wait_exit(dir, n)
+  local file = string.format("%s/rc.%d", dir, n)
+  assert(M.wait_until(function() return (M.read(file) or ""):match("^%d+\n") end, 20),
+    "the host did not exit")
+  return tonumber(M.read(file):match("^%d+"))
+end
+
 -- Counts rows by outcome.
 function M.outcomes(rows)
   local c = {}
