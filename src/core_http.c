@@ -5,10 +5,15 @@
 **                 body=, timeout=, connect_timeout=, max_size=,
 **                 tls_verify=, ca_file= }
 **
-** resp = { status=, headers={lower-case name=value}, body=, seconds= };
-** on failure nil and err = { kind="timeout"|"network"|"too_large",
-** message=, sent=bool }. Waits like every core operation: yields a task,
-** or pumps the loop for a plain caller.
+** resp = { status=, headers={lower-case name=value}, body=, seconds=,
+** queued= (seconds spent waiting for a connection) }; on failure nil and
+** err = { kind="timeout"|"network"|"too_large"|"tls", message=, sent=bool }.
+** sent=false means the request provably never left. Waits like every
+** core operation: yields a task, or pumps the loop for a plain caller.
+**
+**   per_host, total = core.http_limits([{per_host=, total=}])
+**
+** reads (and with a table, sets) the process-wide connection caps.
 */
 #include <ctype.h>
 #include <stdlib.h>
@@ -29,7 +34,7 @@ typedef struct http_data {
   char *body, *head, *err;
   size_t body_len, head_len;
   int sent;
-  double seconds;
+  double seconds, queued;
 } http_data;
 
 static char *dup_mem(const char *p, size_t n) {
@@ -56,6 +61,7 @@ static void on_done(ls_xfer *x, void *ud) {
   d->err = dup_mem(p, strlen(p));
   d->sent = ls_xfer_sent(x);
   d->seconds = ls_xfer_seconds(x);
+  d->queued = ls_xfer_queue_seconds(x);
   ls_op_complete(op);
 }
 
@@ -116,9 +122,9 @@ static void push_headers(lua_State *L, const char *p, size_t n) {
 
 static int http_push(lua_State *co, ls_op *op) {
   http_data *d = op->data;
-  static const char *const kinds[] = {"ok", "timeout", "network", "too_large"};
+  static const char *const kinds[] = {"ok", "timeout", "network", "too_large", "tls"};
   if (d->result == LS_XFER_OK) {
-    lua_createtable(co, 0, 4);
+    lua_createtable(co, 0, 5);
     lua_pushinteger(co, d->status);
     lua_setfield(co, -2, "status");
     push_headers(co, d->head ? d->head : "", d->head_len);
@@ -127,6 +133,8 @@ static int http_push(lua_State *co, ls_op *op) {
     lua_setfield(co, -2, "body");
     lua_pushnumber(co, d->seconds);
     lua_setfield(co, -2, "seconds");
+    lua_pushnumber(co, d->queued);
+    lua_setfield(co, -2, "queued");
     return 1;
   }
   lua_pushnil(co);
@@ -227,7 +235,35 @@ static int l_http_request(lua_State *L) {
   return ls_op_wait(L, op);
 }
 
+static int limit_field(lua_State *L, const char *name, int current) {
+  lua_Integer v;
+  int isnum;
+  lua_getfield(L, 1, name);
+  if (lua_isnil(L, -1)) { lua_pop(L, 1); return current; }
+  v = lua_tointegerx(L, -1, &isnum);
+  if (!isnum || v < 0 || v > 1000000)
+    luaL_error(L, "http_limits: %s must be a whole number from 0 (no cap) up", name);
+  lua_pop(L, 1);
+  return (int)v;
+}
+
+static int l_http_limits(lua_State *L) {
+  ls_core *core = ls_core_get(L);
+  int per_host, total;
+  ls_http_limits(core->http, &per_host, &total);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    per_host = limit_field(L, "per_host", per_host);
+    total = limit_field(L, "total", total);
+    ls_http_set_limits(core->http, per_host, total);
+  }
+  lua_pushinteger(L, per_host);
+  lua_pushinteger(L, total);
+  return 2;
+}
+
 const luaL_Reg ls_http_funcs[] = {
+  {"http_limits", l_http_limits},
   {"http_request", l_http_request},
   {NULL, NULL}
 };

@@ -4,6 +4,12 @@
 ** Two levels of context: the loop-wide ls_http (multi handle, timer) and
 ** one ls_sock per socket; per-transfer state rides on the easy handle as
 ** CURLOPT_PRIVATE. cb_* are called by curl, on_* by the loop.
+**
+** Connections are capped per host and in total. A transfer beyond the cap
+** waits in a queue of our own, holding only a copy of its request: no
+** easy handle, no curl buffers, no socket. libcurl's own pending state
+** would do the queueing too, but every handle waiting there owns its
+** receive buffer already, and its timeouts start when it is added.
 */
 #include "ls_http.h"
 
@@ -15,30 +21,57 @@
 
 #include "ls_curl.h"
 
+#define DEFAULT_MAX_HOST 16
+#define DEFAULT_MAX_TOTAL 64
+#define MAX_HEADER_BYTES (64u * 1024u)
+
 typedef struct buf {
   char *data;
   size_t len, cap;
 } buf;
 
+/* One scheme://host:port: its running transfers and its queue. */
+typedef struct ls_host {
+  char *key;
+  int running;
+  ls_xfer *queue, *queue_tail;  /* waiting for a connection, oldest first */
+  struct ls_host *next;
+} ls_host;
+
 struct ls_http {
   struct event_base *base;
   CURLM *multi;
   struct event *timer;
-  ls_xfer *head;              /* transfers in flight, for ls_http_free */
-  int in_flight;
+  struct event *pump;         /* starts queued transfers, from the loop */
+  ls_xfer *head;              /* transfers running, for ls_http_free */
+  ls_host *hosts;
+  int in_flight;              /* running + queued */
+  int running, queued;
+  int max_host, max_total;    /* 0 = no cap */
 };
 
 struct ls_xfer {
   ls_http *h;
-  CURL *easy;
+  CURL *easy;                 /* NULL while queued */
+  ls_host *host;
   struct curl_slist *headers;
   ls_xfer_done done;
   void *ud;
-  buf body, head;
+  /* the request, copied: a queued transfer outlives its caller's strings */
+  char *method, *url, *body, *ca_file;
+  size_t body_len;
+  long timeout_ms, connect_timeout_ms;
+  int tls_verify;
+  int once;                   /* not idempotent: at most one send */
+  int sends;                  /* requests started on a connection */
+  int resend_refused;
+  buf body_in, head;
   size_t max_size;
-  int too_large;
+  int too_large, head_too_large;
+  int queued;
   CURLcode code;
   long status;
+  double queued_at, queue_seconds;
   char errbuf[CURL_ERROR_SIZE];
   ls_xfer *prev, *next;
 };
@@ -66,21 +99,91 @@ static int buf_add(buf *b, const char *p, size_t n) {
   return 0;
 }
 
+static char *dup_str(const char *s) {
+  size_t n;
+  char *d;
+  if (s == NULL) return NULL;
+  n = strlen(s);
+  d = malloc(n + 1);
+  if (d) memcpy(d, s, n + 1);
+  return d;
+}
+
+static double now_s(ls_http *h) {
+  struct timeval tv;
+  event_base_gettimeofday_cached(h->base, &tv);
+  return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ----------------------------------------------------------- hosts */
+
+/* The scheme://authority part of a URL: what connections are kept per. */
+static ls_host *host_of(ls_http *h, const char *url) {
+  const char *p = strstr(url, "://");
+  size_t n;
+  ls_host *e;
+  p = p ? p + 3 : url;
+  n = (size_t)(p - url) + strcspn(p, "/?#");
+  for (e = h->hosts; e; e = e->next)
+    if (strlen(e->key) == n && memcmp(e->key, url, n) == 0) return e;
+  e = calloc(1, sizeof *e);
+  if (e == NULL) return NULL;
+  e->key = malloc(n + 1);
+  if (e->key == NULL) { free(e); return NULL; }
+  memcpy(e->key, url, n);
+  e->key[n] = '\0';
+  e->next = h->hosts;
+  h->hosts = e;
+  return e;
+}
+
+static int has_room(ls_http *h, ls_host *host) {
+  if (h->max_total > 0 && h->running >= h->max_total) return 0;
+  if (h->max_host > 0 && host->running >= h->max_host) return 0;
+  return 1;
+}
+
 /* ----------------------------------------------------------- transfers */
 
+static void list_unlink(ls_xfer **head, ls_xfer **tail, ls_xfer *x) {
+  if (x->prev) x->prev->next = x->next; else *head = x->next;
+  if (x->next) x->next->prev = x->prev; else if (tail) *tail = x->prev;
+  x->prev = x->next = NULL;
+}
+
+static void schedule_pump(ls_http *h) {
+  static const struct timeval zero = {0, 0};
+  if (h->queued > 0 && h->pump && !evtimer_pending(h->pump, NULL)) evtimer_add(h->pump, &zero);
+}
+
+/* Takes x off the running list or the queue; a freed connection slot
+** lets the next queued transfer start (from the loop, not from here). */
 static void xfer_unlink(ls_xfer *x) {
   ls_http *h = x->h;
-  if (x->prev) x->prev->next = x->next; else h->head = x->next;
-  if (x->next) x->next->prev = x->prev;
-  x->prev = x->next = NULL;
+  if (x->queued) {
+    list_unlink(&x->host->queue, &x->host->queue_tail, x);
+    x->queued = 0;
+    h->queued--;
+  } else {
+    list_unlink(&h->head, NULL, x);
+    h->running--;
+    if (x->host) x->host->running--;
+    schedule_pump(h);
+  }
   h->in_flight--;
 }
 
 static void xfer_free(ls_xfer *x) {
-  curl_multi_remove_handle(x->h->multi, x->easy);
-  curl_easy_cleanup(x->easy);
+  if (x->easy) {
+    curl_multi_remove_handle(x->h->multi, x->easy);
+    curl_easy_cleanup(x->easy);
+  }
   curl_slist_free_all(x->headers);
-  free(x->body.data);
+  free(x->method);
+  free(x->url);
+  free(x->body);
+  free(x->ca_file);
+  free(x->body_in.data);
   free(x->head.data);
   free(x);
 }
@@ -106,11 +209,11 @@ static void check_multi_info(ls_http *h) {
 static size_t cb_write(char *p, size_t size, size_t n, void *ud) {
   ls_xfer *x = ud;
   size_t len = size * n;
-  if (x->max_size && x->body.len + len > x->max_size) {
+  if (x->max_size && x->body_in.len + len > x->max_size) {
     x->too_large = 1;
     return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
   }
-  return buf_add(&x->body, p, len) == 0 ? len : 0;
+  return buf_add(&x->body_in, p, len) == 0 ? len : 0;
 }
 
 static size_t cb_header(char *p, size_t size, size_t n, void *ud) {
@@ -118,7 +221,28 @@ static size_t cb_header(char *p, size_t size, size_t n, void *ud) {
   size_t len = size * n;
   /* a new status line starts a new response (100 Continue, redirects) */
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) x->head.len = 0;
+  if (x->head.len + len > MAX_HEADER_BYTES) {
+    x->head_too_large = 1;
+    return 0;
+  }
   return buf_add(&x->head, p, len) == 0 ? len : 0;
+}
+
+/* Called by curl each time a request is about to go out on a connection.
+** libcurl sends a request again by itself when a reused connection dies
+** before any answer byte ("Connection died, retrying a fresh connect"):
+** harmless for a GET, a second create for a POST the server had read.
+** A request that is not idempotent goes out once; a second start is
+** refused and the transfer fails as possibly processed. */
+static int cb_prereq(void *ud, char *ip, char *local_ip, int port, int local_port) {
+  ls_xfer *x = ud;
+  (void)ip; (void)local_ip; (void)port; (void)local_port;
+  x->sends++;
+  if (x->once && x->sends > 1) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
 }
 
 /* ----------------------------------------------------------- loop glue */
@@ -189,22 +313,117 @@ static int cb_socket(CURL *easy, curl_socket_t s, int what, void *arg,
   return 0;
 }
 
-/* ----------------------------------------------------------- public */
+/* ----------------------------------------------------------- starting */
 
 static void set_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
+
+/* Creates the easy handle of x and hands it to the multi handle. */
+static int xfer_launch(ls_xfer *x, char *err, size_t errlen) {
+  ls_http *h = x->h;
+  CURL *e;
+  CURLMcode mc;
+  x->easy = e = curl_easy_init();
+  if (e == NULL) { set_err(err, errlen, "cannot create transfer"); return -1; }
+  curl_easy_setopt(e, CURLOPT_URL, x->url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cb_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cb_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, cb_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (x->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->timeout_ms);
+  if (x->connect_timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
+  if (!x->tls_verify) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (x->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, x->ca_file);
+  /* A request that is not idempotent gets a connection of its own: on a
+  ** reused one, an idle close racing with the send would make it fail
+  ** as "possibly processed" (see cb_prereq). The cost is one handshake
+  ** per create; the connection then serves later requests. */
+  if (x->once) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  if (strcmp(x->method, "GET") == 0 && x->body == NULL) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(x->method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    /* any method may carry a body: record.delete sends one on DELETE.
+    ** POSTFIELDS points at our copy, which lives as long as x. */
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+    if (strcmp(x->method, "POST") != 0)
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+  }
+  mc = curl_multi_add_handle(h->multi, e);
+  if (mc != CURLM_OK) {
+    set_err(err, errlen, curl_multi_strerror(mc));
+    curl_easy_cleanup(e);
+    x->easy = NULL;
+    return -1;
+  }
+  x->next = h->head;
+  if (h->head) h->head->prev = x;
+  h->head = x;
+  h->running++;
+  x->host->running++;
+  return 0;
+}
+
+/* Starts queued transfers, oldest first per host, while there is room.
+** A transfer that cannot start ends with its callback, here in the loop. */
+static void on_pump(evutil_socket_t fd, short what, void *arg) {
+  ls_http *h = arg;
+  ls_host *host;
+  (void)fd; (void)what;
+  for (host = h->hosts; host; host = host->next) {
+    while (host->queue && has_room(h, host)) {
+      ls_xfer *x = host->queue;
+      list_unlink(&host->queue, &host->queue_tail, x);
+      x->queued = 0;
+      h->queued--;
+      x->queue_seconds = now_s(h) - x->queued_at;
+      if (xfer_launch(x, x->errbuf, sizeof x->errbuf) != 0) {
+        h->in_flight--;
+        x->code = CURLE_FAILED_INIT;
+        if (x->done) x->done(x, x->ud);
+        xfer_free(x);
+      }
+    }
+  }
+}
+
+/* ----------------------------------------------------------- public */
 
 ls_http *ls_http_new(struct event_base *base) {
   ls_http *h = calloc(1, sizeof *h);
   if (h == NULL) return NULL;
   h->base = base;
   h->timer = evtimer_new(base, on_timeout, h);
-  if (h->timer == NULL) {
+  h->pump = evtimer_new(base, on_pump, h);
+  if (h->timer == NULL || h->pump == NULL) {
     ls_http_free(h);
     return NULL;
   }
+  h->max_host = DEFAULT_MAX_HOST;
+  h->max_total = DEFAULT_MAX_TOTAL;
   return h;
+}
+
+/* libcurl keeps to the same caps, so no path of its own opens more. */
+static void apply_limits(ls_http *h) {
+  if (h->multi == NULL) return;
+  curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->max_host);
+  curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)h->max_total);
+  if (h->max_total > 0) curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->max_total);
 }
 
 /* The multi handle, made with the first transfer: a process that sends
@@ -225,7 +444,20 @@ static int ensure_multi(ls_http *h, char *err, size_t errlen) {
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, cb_timer);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+  apply_limits(h);
   return 0;
+}
+
+void ls_http_set_limits(ls_http *h, int max_host, int max_total) {
+  h->max_host = max_host > 0 ? max_host : 0;
+  h->max_total = max_total > 0 ? max_total : 0;
+  apply_limits(h);
+  schedule_pump(h);
+}
+
+void ls_http_limits(const ls_http *h, int *max_host, int *max_total) {
+  *max_host = h->max_host;
+  *max_total = h->max_total;
 }
 
 void ls_http_free(ls_http *h) {
@@ -235,78 +467,95 @@ void ls_http_free(ls_http *h) {
     xfer_unlink(x);
     xfer_free(x);
   }
+  while (h->hosts) {
+    ls_host *e = h->hosts;
+    while (e->queue) {
+      ls_xfer *x = e->queue;
+      xfer_unlink(x);
+      xfer_free(x);
+    }
+    h->hosts = e->next;
+    free(e->key);
+    free(e);
+  }
   if (h->multi) curl_multi_cleanup(h->multi);
   if (h->timer) event_free(h->timer);
+  if (h->pump) event_free(h->pump);
   free(h);
+}
+
+/* Methods that may be sent again without a second effect (RFC 9110 9.2.2). */
+static int idempotent(const char *method) {
+  static const char *const safe[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", NULL};
+  const char *const *m;
+  for (m = safe; *m; m++) if (strcmp(method, *m) == 0) return 1;
+  return 0;
+}
+
+/* Copies what the transfer needs of req, so that it may wait in the queue. */
+static int xfer_copy(ls_xfer *x, const ls_request *req) {
+  const char *const *hp;
+  x->method = dup_str(req->method);
+  x->url = dup_str(req->url);
+  x->ca_file = dup_str(req->ca_file);
+  if (x->method == NULL || x->url == NULL || (req->ca_file && x->ca_file == NULL)) return -1;
+  if (req->body) {
+    x->body = malloc(req->body_len + 1);
+    if (x->body == NULL) return -1;
+    memcpy(x->body, req->body, req->body_len);
+    x->body[req->body_len] = '\0';
+    x->body_len = req->body_len;
+  }
+  for (hp = req->headers; hp && *hp; hp++) {
+    struct curl_slist *n = curl_slist_append(x->headers, *hp);
+    if (n == NULL) return -1;
+    x->headers = n;
+  }
+  /* no "Expect: 100-continue" round trip for small JSON bodies */
+  {
+    struct curl_slist *n = curl_slist_append(x->headers, "Expect:");
+    if (n == NULL) return -1;
+    x->headers = n;
+  }
+  x->timeout_ms = req->timeout_ms;
+  x->connect_timeout_ms = req->connect_timeout_ms;
+  x->tls_verify = req->tls_verify;
+  x->max_size = req->max_size;
+  x->once = !idempotent(x->method);
+  return 0;
 }
 
 ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
                        void *ud, char *err, size_t errlen) {
-  ls_xfer *x = calloc(1, sizeof *x);
-  CURL *e;
-  CURLMcode mc;
-  const char *const *hp;
-  if (ensure_multi(h, err, errlen) != 0) { free(x); return NULL; }
+  ls_xfer *x;
+  if (ensure_multi(h, err, errlen) != 0) return NULL;
+  x = calloc(1, sizeof *x);
   if (x == NULL) { set_err(err, errlen, "out of memory"); return NULL; }
   x->h = h;
   x->done = done;
   x->ud = ud;
-  x->max_size = req->max_size;
-  x->easy = e = curl_easy_init();
-  if (e == NULL) { free(x); set_err(err, errlen, "cannot create transfer"); return NULL; }
-  for (hp = req->headers; hp && *hp; hp++) {
-    struct curl_slist *n = curl_slist_append(x->headers, *hp);
-    if (n == NULL) goto fail;
-    x->headers = n;
+  if (xfer_copy(x, req) != 0 || (x->host = host_of(h, x->url)) == NULL) {
+    set_err(err, errlen, "out of memory");
+    xfer_free(x);
+    return NULL;
   }
-  /* no "Expect: 100-continue" round trip for small JSON bodies */
-  x->headers = curl_slist_append(x->headers, "Expect:");
-  curl_easy_setopt(e, CURLOPT_URL, req->url);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cb_write);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cb_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (req->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-  if (req->connect_timeout_ms > 0)
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
-  if (!req->tls_verify) {
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (req->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
-  if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (strcmp(req->method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  if (x->host->queue == NULL && has_room(h, x->host)) {
+    if (xfer_launch(x, err, errlen) != 0) {
+      xfer_free(x);
+      return NULL;
+    }
   } else {
-    /* any method may carry a body: record.delete sends one on DELETE */
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                     (curl_off_t)(req->body ? req->body_len : 0));
-    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
-    if (strcmp(req->method, "POST") != 0)
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    ls_host *host = x->host;
+    x->queued = 1;
+    x->queued_at = now_s(h);
+    x->prev = host->queue_tail;
+    if (host->queue_tail) host->queue_tail->next = x; else host->queue = x;
+    host->queue_tail = x;
+    h->queued++;
+    schedule_pump(h);
   }
-  mc = curl_multi_add_handle(h->multi, e);
-  if (mc != CURLM_OK) {
-    set_err(err, errlen, curl_multi_strerror(mc));
-    goto fail;
-  }
-  x->next = h->head;
-  if (h->head) h->head->prev = x;
-  h->head = x;
   h->in_flight++;
   return x;
-fail:
-  curl_easy_cleanup(e);
-  curl_slist_free_all(x->headers);
-  free(x);
-  if (err && errlen && err[0] == '\0') set_err(err, errlen, "cannot start transfer");
-  return NULL;
 }
 
 void ls_xfer_cancel(ls_xfer *x) {
@@ -314,8 +563,24 @@ void ls_xfer_cancel(ls_xfer *x) {
   xfer_free(x);
 }
 
+static int tls_certificate_error(CURLcode c) {
+  switch (c) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 ls_xfer_result ls_xfer_result_of(const ls_xfer *x) {
-  if (x->too_large) return LS_XFER_TOO_LARGE;
+  if (x->too_large || x->head_too_large) return LS_XFER_TOO_LARGE;
+  if (tls_certificate_error(x->code)) return LS_XFER_TLS;
   switch (x->code) {
     case CURLE_OK: return LS_XFER_OK;
     case CURLE_OPERATION_TIMEDOUT: return LS_XFER_TIMEOUT;
@@ -326,8 +591,8 @@ ls_xfer_result ls_xfer_result_of(const ls_xfer *x) {
 long ls_xfer_status(const ls_xfer *x) { return x->status; }
 
 const char *ls_xfer_body(const ls_xfer *x, size_t *len) {
-  *len = x->body.len;
-  return x->body.data ? x->body.data : "";
+  *len = x->body_in.len;
+  return x->body_in.data ? x->body_in.data : "";
 }
 
 const char *ls_xfer_headers(const ls_xfer *x, size_t *len) {
@@ -337,11 +602,16 @@ const char *ls_xfer_headers(const ls_xfer *x, size_t *len) {
 
 const char *ls_xfer_error(const ls_xfer *x) {
   if (x->too_large) return "response body too large";
+  if (x->head_too_large) return "response headers too large";
+  if (x->resend_refused)
+    return "the connection closed after the request was sent; not sent again (it may have been processed)";
   return x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->code);
 }
 
 int ls_xfer_sent(const ls_xfer *x) {
   long n = 0;
+  if (x->resend_refused || x->sends > 1) return 1;
+  if (x->easy == NULL || x->sends == 0) return 0;
   switch (x->code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -356,8 +626,10 @@ int ls_xfer_sent(const ls_xfer *x) {
 
 double ls_xfer_seconds(const ls_xfer *x) {
   double t = 0;
-  curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t);
+  if (x->easy) curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t);
   return t;
 }
+
+double ls_xfer_queue_seconds(const ls_xfer *x) { return x->queue_seconds; }
 
 int ls_http_in_flight(const ls_http *h) { return h->in_flight; }

@@ -17,7 +17,8 @@ typedef enum {
   LS_XFER_OK = 0,       /* a response arrived (any HTTP status) */
   LS_XFER_TIMEOUT,      /* connect or total timeout */
   LS_XFER_NETWORK,      /* refused, DNS, reset, TLS, ... */
-  LS_XFER_TOO_LARGE     /* the body passed max_size */
+  LS_XFER_TOO_LARGE,    /* the body passed max_size, or the headers 64 KB */
+  LS_XFER_TLS           /* the server's certificate was refused */
 } ls_xfer_result;
 
 typedef struct ls_request {
@@ -38,10 +39,18 @@ typedef struct ls_request {
 typedef void (*ls_xfer_done)(ls_xfer *x, void *ud);
 
 ls_http *ls_http_new(struct event_base *base);
+/* Caps on connections per scheme://host:port and in total (0 = none;
+** 16 and 64 by default). Transfers beyond them wait in a queue, oldest
+** first; their timeouts start when they leave it. */
+void ls_http_set_limits(ls_http *h, int max_host, int max_total);
+void ls_http_limits(const ls_http *h, int *max_host, int *max_total);
 /* Cancels every transfer still in flight (no callbacks) and frees. */
 void ls_http_free(ls_http *h);
 
-/* Starts a transfer. Returns NULL (and sets err) when it cannot start. */
+/* Starts a transfer, or queues it for a connection; the request is
+** copied. Returns NULL (and sets err) when it cannot. A method that is not
+** idempotent (POST, PATCH, ...) is sent at most once, on a fresh
+** connection. */
 ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
                        void *ud, char *err, size_t errlen);
 /* Stops a transfer in flight; its callback will not be called. */
@@ -54,9 +63,12 @@ const char *ls_xfer_body(const ls_xfer *x, size_t *len);
 /* Raw response header block of the final response ("Name: value\r\n"...). */
 const char *ls_xfer_headers(const ls_xfer *x, size_t *len);
 const char *ls_xfer_error(const ls_xfer *x);
-/* 1 when request bytes went out on the wire (a POST may have been seen). */
+/* 1 when request bytes went out on the wire (a POST may have been seen);
+** 0 when the request provably never left (no connection was made). */
 int ls_xfer_sent(const ls_xfer *x);
 double ls_xfer_seconds(const ls_xfer *x);
+/* Time spent waiting in the queue for a connection. */
+double ls_xfer_queue_seconds(const ls_xfer *x);
 int ls_http_in_flight(const ls_http *h);
 
 #endif

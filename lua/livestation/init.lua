@@ -17,6 +17,10 @@ local M = {}
 M.version = core.version
 M.new = client.new
 
+-- connection caps, process-wide: livestation.connection_limits{per_host =,
+-- total =} sets them (0 = none), and returns per_host, total
+M.connection_limits = core.http_limits
+
 -- tasks and time
 M.spawn = core.spawn
 M.sleep = core.sleep
