@@ -236,12 +236,25 @@ describe("retries", function()
     end)
   end
 
-  it("gives up after 3 attempts by default", function()
+  it("keeps retrying an idempotent call past 3 attempts by default", function()
     gw = gateway.start { respond = failing_then(10, 500, '{"error":{"errorCode":250000,"message":"x"}}') }
-    local _, err = gateway.client(gw):call("channel.get", { channelId = CH })
-    assert.equal(3, #gw.requests)
-    assert.equal(3, err.attempts)
+    local content, err, meta = gateway.client(gw):call("channel.get", { channelId = CH })
+    assert.is_nil(err)
+    assert.is_true(content.ok)
+    assert.equal(11, #gw.requests)
+    assert.equal(11, meta.attempts)
+  end)
+
+  it("starts no attempt after the retry budget is spent", function()
+    gw = gateway.start { respond = failing_then(1000, 500, '{"error":{"errorCode":250000,"message":"x"}}') }
+    local ls = gateway.client(gw, { retry_budget = 0.3, backoff = 0.05, backoff_cap = 0.05 })
+    local started = core.monotonic()
+    local _, err = ls:call("channel.get", { channelId = CH })
+    local took = core.monotonic() - started
     assert.equal(250000, err.code)
+    assert.is_true(err.attempts > 3)
+    assert.equal(#gw.requests, err.attempts)
+    assert.is_true(took >= 0.25 and took < 1.5, "took " .. took)
   end)
 
   it("takes the number of attempts from the client and from the call", function()

@@ -73,9 +73,11 @@ local function positive(opts, name, default)
 end
 
 -- Options: access_key, secret_key, region, endpoint, profile (credentials,
--- see credentials.lua); timeout, connect_timeout (seconds); attempts (per
--- call, default 3); backoff, backoff_cap (seconds); max_response (bytes);
--- tls_verify (true unless turned off by name), ca_file; transport.
+-- see credentials.lua); timeout, connect_timeout (seconds, per attempt);
+-- retry_budget (seconds in which a call may start new attempts, default
+-- 60); attempts (a cap on their number, default none); backoff,
+-- backoff_cap (seconds); max_response (bytes); tls_verify (true unless
+-- turned off by name), ca_file; transport.
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("livestation.new: options must be a table", 2) end
@@ -95,7 +97,8 @@ function M.new(opts)
     credentials_source = creds.source,
     timeout = positive(opts, "timeout", 30),
     connect_timeout = positive(opts, "connect_timeout", 10),
-    attempts = math.tointeger(positive(opts, "attempts", 3)) or 3,
+    retry_budget = positive(opts, "retry_budget", 60),
+    attempts = opts.attempts ~= nil and math.tointeger(positive(opts, "attempts", 1)) or math.huge,
     backoff = positive(opts, "backoff", 0.2),
     backoff_cap = positive(opts, "backoff_cap", 10),
     max_response = math.tointeger(positive(opts, "max_response", 8 * 1024 * 1024)),
@@ -104,7 +107,9 @@ function M.new(opts)
     clock_offset_ms = 0,
     transport = merged.transport or M.transport or core.http_request,
   }
-  if self.attempts < 1 then error("livestation.new: attempts must be at least 1", 2) end
+  if self.attempts == nil or self.attempts < 1 then
+    error("livestation.new: attempts must be a whole number, at least 1", 2)
+  end
   if not self.tls_verify then
     log.warn("TLS certificate verification is OFF for this client", { endpoint = self.endpoint })
   end
@@ -116,16 +121,32 @@ end
 
 ---------------------------------------------------------------- retries
 
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
 -- Whether a failed attempt may be tried again. GET, PUT and DELETE are
 -- retried on network failures, timeouts, 429 and 5xx. A POST only when
 -- the failure proves the request was not processed: it never left
--- (refused, name not resolved, connect timeout) or the gateway throttled
--- it before the service saw it.
+-- (refused, name not resolved, connect timeout: the core sends a POST at
+-- most once, so a connection that closes after it went out is not such
+-- a proof) or the gateway throttled it before the service saw it.
 local function may_retry(method, err)
   if not err.retryable then return false end
-  if method ~= "POST" then return true end
+  if IDEMPOTENT[method] then return true end
   if err.kind == "network" or err.kind == "timeout" then return err.sent == false end
   return err.kind == "gateway" and err.status == 429
+end
+
+-- Retry-After (RFC 9110 10.2.3) on 429 and 503: delay-seconds or an
+-- HTTP-date; seconds to wait from now, or nil.
+local function retry_after(resp)
+  if resp.status ~= 429 and resp.status ~= 503 then return nil end
+  local v = resp.headers and resp.headers["retry-after"]
+  if type(v) ~= "string" then return nil end
+  v = v:match("^%s*(.-)%s*$")
+  if v:match("^%d+$") then return tonumber(v) end
+  local at = httpdate.parse(v)
+  if not at then return nil end
+  return math.max(0, at - core.now_ms() / 1000)
 end
 
 -- Full jitter: a random wait between 0 and the capped exponential step.
@@ -160,10 +181,15 @@ local function decode_success(id, resp)
   return body, body
 end
 
+-- A refused certificate or an oversized answer comes back the same way
+-- every time: not worth another attempt.
 local function transport_error(id, terr)
   if terr.kind == "timeout" then return errors.timeout(id, terr.message, terr.sent) end
   local e = errors.network(id, terr.message, terr.sent)
-  if terr.kind == "too_large" then e.retryable = false end
+  if terr.kind == "too_large" or terr.kind == "tls" then
+    e.retryable = false
+    e.reason = terr.kind
+  end
   return e
 end
 
@@ -199,8 +225,9 @@ local function attempt(self, op, req, n)
       total = type(body) == "table" and body.total or nil, attempts = n }
   end
   local body = json.decode(resp.body or "")
-  return nil, errors.from_response(op.id, resp.status, resp.headers, body, resp.body),
-    resp.headers and resp.headers["date"]
+  local err = errors.from_response(op.id, resp.status, resp.headers, body, resp.body)
+  err.retry_after = retry_after(resp)
+  return nil, err, resp.headers and resp.headers["date"]
 end
 
 -- A 401 from the gateway while the server's Date is far from our clock:
@@ -248,8 +275,23 @@ local function check_extra(op, extra)
   return extra
 end
 
+-- The wait before attempt n + 1, or nil when the call should give up:
+-- a Retry-After is honoured whole, and no attempt starts after the
+-- retry budget is spent.
+local function next_delay(this, n, err, deadline)
+  local left = deadline - core.monotonic()
+  if err.retry_after then
+    if err.retry_after > left then return nil end
+    return math.max(err.retry_after, backoff_delay(this, n))
+  end
+  if left <= 0 then return nil end
+  return math.min(backoff_delay(this, n), left)
+end
+
+local CALL_OPTS = { timeout = true, attempts = true, retry_budget = true }
+
 -- ls:call(id, params[, opts]) -> content, nil, meta | nil, err
--- opts: timeout, attempts (this call only); extra (see check_extra).
+-- opts: timeout, attempts, retry_budget (this call only); extra (see check_extra).
 function Client:call(id, params, opts)
   if type(id) ~= "string" then error("call: operation id must be a string", 2) end
   local op = ops.get(id)
@@ -274,11 +316,18 @@ function Client:call(id, params, opts)
   end
   local req = request.build(op, params, extra)
   local this = self
-  if opts and (opts.timeout or opts.attempts) then
+  if opts then
+    for k, v in pairs(opts) do
+      if CALL_OPTS[k] and (type(v) ~= "number" or v < 0) then
+        error(string.format("call: %s must be a non-negative number", k), 2)
+      end
+    end
     this = setmetatable({ timeout = opts.timeout or self.timeout,
-      attempts = opts.attempts or self.attempts }, { __index = self })
+      attempts = opts.attempts or self.attempts,
+      retry_budget = opts.retry_budget or self.retry_budget }, { __index = self })
   end
   local max = this.attempts
+  local deadline = core.monotonic() + this.retry_budget
   local skew_fixed = false
   local n = 0
   while true do
@@ -287,14 +336,20 @@ function Client:call(id, params, opts)
     if content ~= nil then return content, nil, meta end
     local err = meta
     err.attempts = n
+    local delay
     if not skew_fixed and fix_clock_skew(self, err, date) then
       skew_fixed = true
       n = n - 1 -- the re-signed try does not use up an attempt
-    elseif n >= max or not may_retry(op.method, err) then
+    elseif not may_retry(op.method, err) then
+      err.retryable = false -- a POST that may have been processed, a 4xx
+      return nil, err
+    elseif n >= max then
       return nil, err
     else
-      local delay = backoff_delay(this, n)
-      log.info("retry", { op = id, attempt = n, after_ms = math.floor(delay * 1000), reason = err.kind })
+      delay = next_delay(this, n, err, deadline)
+      if not delay then return nil, err end
+      log.info("retry", { op = id, attempt = n, after_ms = math.floor(delay * 1000), reason = err.kind,
+        status = err.status })
       core.sleep(delay)
     end
   end
