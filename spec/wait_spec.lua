@@ -36,6 +36,22 @@ describe("ls:wait", function()
     assert.equal(1, #gw.requests)
   end)
 
+  it("waits its whole timeout, polling once more at the end", function()
+    local core = require "livestation.core"
+    local times = {}
+    gw = gateway.start { respond = function(_, i)
+      times[i] = core.monotonic()
+      return 200, gateway.JSON, channel("CREATING")
+    end }
+    local started = core.monotonic()
+    local _, err = gateway.client(gw):wait("channel_ready", { channelId = CH },
+      { interval = 0.4, max_interval = 5, timeout = 1.0 })
+    local took = core.monotonic() - started
+    assert.equal("timeout", err.kind)
+    assert.is_true(took >= 1.0 and took < 1.5, "took " .. took)
+    assert.is_true(times[#times] - started >= 0.95, "last look too early")
+  end)
+
   it("times out with the last state seen", function()
     gw = gateway.start { respond = function() return 200, gateway.JSON, channel("CREATING") end }
     local _, err = gateway.client(gw):wait("channel_ready", { channelId = CH },

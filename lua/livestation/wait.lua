@@ -106,9 +106,13 @@ function M.wait(client, what, params, opts)
   local interval = opts.interval or 2
   local max_interval = opts.max_interval or 15
   local started = core.monotonic()
+  local deadline = started + timeout
   local last
   while true do
-    local content, err = client:call(w.op, params)
+    -- no single call, retries included, runs past the waiter's deadline
+    local left = math.max(0, deadline - core.monotonic())
+    local content, err = client:call(w.op, params,
+      { retry_budget = math.min(client.retry_budget, left), timeout = math.min(client.timeout, math.max(left, 0.001)) })
     if content == nil then
       -- transient failures were already retried by call; keep waiting on
       -- them, give up on anything that says the request itself is wrong
@@ -123,12 +127,13 @@ function M.wait(client, what, params, opts)
       end
       last = state
     end
-    local elapsed = core.monotonic() - started
-    if elapsed + interval > timeout then
+    -- the last sleep is cut to the deadline, where one more look is taken
+    local left_now = deadline - core.monotonic()
+    if left_now <= 0 then
       return nil, errors.timeout(w.op, string.format("waited %.0f s for %s; last seen: %s",
-        elapsed, w.what, tostring(last or "nothing")))
+        core.monotonic() - started, w.what, tostring(last or "nothing")))
     end
-    core.sleep(interval)
+    core.sleep(math.min(interval, left_now))
     interval = math.min(max_interval, interval * 1.5)
   end
 end
