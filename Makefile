@@ -1,6 +1,7 @@
 # livestation: `make` builds ./lsrun, the Lua C module ./livestation.so
 # (require "livestation.core" finds it through the all-in-one loader) and
-# the static and shared libraries for embedding.
+# the static and shared libraries for embedding. `make install` puts them
+# under PREFIX (staged under DESTDIR when set); `make uninstall` removes them.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -13,22 +14,46 @@ ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
 LIBS     = -levent -lcrypto -lsqlite3
 BUSTED   = lua5.4 /usr/bin/busted
 
+VERSION  = 0.1.0
+SOMAJOR  = 0
+PREFIX  ?= /usr/local
+BINDIR   = $(PREFIX)/bin
+LIBDIR   = $(PREFIX)/lib
+INCDIR   = $(PREFIX)/include
+MANDIR   = $(PREFIX)/share/man
+# where Debian's lua5.4 looks by default for /usr/local and /usr alike
+LUADIR   = $(PREFIX)/share/lua/5.4
+CMODDIR  = $(PREFIX)/lib/lua/5.4
+# lsrun's own tree: lua/ (a link to LUADIR), the workflows, editor annotations
+DATADIR  = $(PREFIX)/share/livestation
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
+PCDIR    = $(LIBDIR)/pkgconfig
+INSTALL ?= install
+
 CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_util core_store runtime
 OBJ  = $(CORE:%=build/%.o)
 
-all: lsrun livestation.so liblivestation.a liblivestation.so
+all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua
 
 build/%.o: src/%.c src/*.h | build
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEFS) -c $< -o $@
 
 build:
 	mkdir -p build
+
+# lsrun and the runtime know where the installed Lua side lives; the stamp
+# changes (and they are rebuilt) only when DATADIR does
+build/lsrun.o build/runtime.o: build/datadir.stamp
+build/lsrun.o build/runtime.o: DEFS = -DLS_DATADIR='"$(DATADIR)"'
+build/datadir.stamp: FORCE | build
+	@echo '$(DATADIR) $(LIBDIR) $(INCDIR)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 liblivestation.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $(OBJ)
 
 liblivestation.so: $(OBJ)
-	$(CC) -shared $(SAN) -o $@ $(OBJ) $(LIBS) $(LUA_LIB)
+	$(CC) -shared $(SAN) -Wl,-soname,liblivestation.so.$(SOMAJOR) -o $@ $(OBJ) $(LIBS) $(LUA_LIB)
 
 # the module borrows the Lua API from the interpreter that loads it
 livestation.so: $(OBJ)
@@ -71,7 +96,56 @@ catalogue:
 	  || { rm -f lua/livestation/catalogue.lua.tmp; exit 1; }
 	@mv lua/livestation/catalogue.lua.tmp lua/livestation/catalogue.lua
 
+build/livestation.pc: dist/livestation.pc.in build/datadir.stamp
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	  -e 's|@DATADIR@|$(DATADIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+build/lsrun@.service: dist/systemd/lsrun@.service build/datadir.stamp
+	sed -e 's|/usr/local/bin/lsrun|$(BINDIR)/lsrun|' $< > $@
+
+# editor annotations from the operation table, written whole or not at all
+build/meta/livestation.lua: tools/gen_meta.lua $(wildcard lua/livestation/*.lua)
+	@mkdir -p build/meta
+	@lua5.4 tools/gen_meta.lua > $@.tmp || { rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+
+# the Lua modules and the C module alone (luarocks installs through this)
+install-lua: livestation.so
+	$(INSTALL) -d $(DESTDIR)$(LUADIR) $(DESTDIR)$(CMODDIR)/livestation
+	cd lua && find livestation -type d -exec $(INSTALL) -d '$(DESTDIR)$(LUADIR)/{}' ';' \
+	  && find livestation -type f -name '*.lua' -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(LUADIR)/{}' ';'
+	$(INSTALL) -m 755 livestation.so $(DESTDIR)$(CMODDIR)/livestation/core.so
+
+install: all install-lua build/livestation.pc build/lsrun@.service
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) \
+	  $(DESTDIR)$(DATADIR)/meta $(DESTDIR)$(DATADIR)/systemd
+	$(INSTALL) -m 755 lsrun $(DESTDIR)$(BINDIR)/lsrun
+	$(INSTALL) -m 644 liblivestation.a $(DESTDIR)$(LIBDIR)/liblivestation.a
+	$(INSTALL) -m 755 liblivestation.so $(DESTDIR)$(LIBDIR)/liblivestation.so.$(VERSION)
+	ln -sf liblivestation.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblivestation.so.$(SOMAJOR)
+	ln -sf liblivestation.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/liblivestation.so
+	$(INSTALL) -m 644 src/livestation.h $(DESTDIR)$(INCDIR)/livestation.h
+	$(INSTALL) -m 644 build/livestation.pc $(DESTDIR)$(PCDIR)/livestation.pc
+	$(INSTALL) -m 644 dist/lsrun.1 $(DESTDIR)$(MANDIR)/man1/lsrun.1
+	$(INSTALL) -m 644 dist/lsrun.bash $(DESTDIR)$(COMPDIR)/lsrun
+	$(INSTALL) -m 644 build/meta/livestation.lua $(DESTDIR)$(DATADIR)/meta/livestation.lua
+	$(INSTALL) -m 644 build/lsrun@.service $(DESTDIR)$(DATADIR)/systemd/lsrun@.service
+	ln -sfn ../lua/5.4 $(DESTDIR)$(DATADIR)/lua
+	find scripts -type d -exec $(INSTALL) -d '$(DESTDIR)$(DATADIR)/{}' ';'
+	find scripts -type f -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(DATADIR)/{}' ';'
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lsrun $(DESTDIR)$(LIBDIR)/liblivestation.a \
+	  $(DESTDIR)$(LIBDIR)/liblivestation.so $(DESTDIR)$(LIBDIR)/liblivestation.so.$(SOMAJOR) \
+	  $(DESTDIR)$(LIBDIR)/liblivestation.so.$(VERSION) $(DESTDIR)$(INCDIR)/livestation.h \
+	  $(DESTDIR)$(PCDIR)/livestation.pc $(DESTDIR)$(MANDIR)/man1/lsrun.1 \
+	  $(DESTDIR)$(COMPDIR)/lsrun
+	rm -rf $(DESTDIR)$(LUADIR)/livestation $(DESTDIR)$(CMODDIR)/livestation $(DESTDIR)$(DATADIR)
+
 clean:
 	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed
 
-.PHONY: all deps test demo asan bench catalogue clean
+FORCE:
+
+.PHONY: all deps test demo asan bench catalogue install install-lua uninstall clean FORCE

@@ -5,7 +5,7 @@
 ** event loop (the host's own event_base, or one of its own) and a task
 ** scheduler. lsrun is a thin host over this API, as lua.c is over liblua.
 **
-**   ls_runtime *rt = ls_runtime_new("/path/to/checkout", NULL);
+**   ls_runtime *rt = ls_runtime_new(NULL, NULL);   (the installed module)
 **   ls_runtime_spawn_file(rt, "job.lua", argc, argv);
 **   int failed = ls_runtime_run(rt);
 **   ls_runtime_free(rt);
@@ -23,7 +23,8 @@ struct event_base;
 typedef struct ls_runtime ls_runtime;
 
 /* Creates a runtime. root is the directory holding lua/livestation (the
-** checkout or the installed share directory); NULL uses $LIVESTATION_HOME.
+** checkout or the installed share directory); NULL uses $LIVESTATION_HOME,
+** else the share directory of the prefix the library was installed to.
 ** base is the host's event loop, or NULL for a loop owned by the runtime.
 ** Returns NULL when out of memory or when the core cannot start. */
 ls_runtime *ls_runtime_new(const char *root, struct event_base *base);

@@ -30,18 +30,26 @@ static int has_lua_side(const char *dir) {
 }
 
 /* The checkout lsrun was built in (lua/ beside the binary), else
-** $LIVESTATION_HOME, else the installed share directory. */
+** $LIVESTATION_HOME, else the share directory of the prefix it was
+** installed to (compiled in), else share/livestation beside the bin
+** directory it sits in (an installed tree moved or staged elsewhere). */
 static const char *find_root(char *buf, size_t len) {
   const char *env = getenv("LIVESTATION_HOME");
   ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+  char *slash = NULL;
   if (n > 0) {
-    char *slash;
     buf[n] = '\0';
     slash = strrchr(buf, '/');
     if (slash) *slash = '\0';
     if (has_lua_side(buf)) return buf;
   }
   if (env && has_lua_side(env)) return env;
+  if (has_lua_side(LS_DATADIR)) return LS_DATADIR;
+  if (slash && (slash = strrchr(buf, '/')) != NULL &&
+      (size_t)(slash - buf) + sizeof "/share/livestation" <= len) {
+    strcpy(slash, "/share/livestation");
+    if (has_lua_side(buf)) return buf;
+  }
   return LS_DATADIR;
 }
 

@@ -11,6 +11,11 @@
 #include "core.h"
 #include "livestation.h"
 
+/* the installed Lua side; the Makefile passes $(PREFIX)/share/livestation */
+#ifndef LS_DATADIR
+#define LS_DATADIR "/usr/local/share/livestation"
+#endif
+
 struct ls_runtime {
   lua_State *L;
   ls_core *core;
@@ -48,6 +53,7 @@ ls_runtime *ls_runtime_new(const char *root, struct event_base *base) {
   ls_runtime *rt = calloc(1, sizeof *rt);
   if (rt == NULL) return NULL;
   if (root == NULL) root = getenv("LIVESTATION_HOME");
+  if (root == NULL) root = LS_DATADIR;
   rt->L = luaL_newstate();
   if (rt->L == NULL) { free(rt); return NULL; }
   lua_pushcfunction(rt->L, setup);

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages livestation needs, only those missing, so a
-# warm machine pays nothing. Safe to run any number of times.
+# warm machine pays nothing. Safe to run any number of times. The last
+# line is what the install and packaging specs drive: readelf, pkg-config,
+# luarocks, groff (the man page) and systemd-analyze (the example unit).
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
-libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata"
+libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata \
+binutils pkgconf luarocks groff-base systemd"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
