@@ -24,7 +24,8 @@ MANDIR   = $(PREFIX)/share/man
 # where Debian's lua5.4 looks by default for /usr/local and /usr alike
 LUADIR   = $(PREFIX)/share/lua/5.4
 CMODDIR  = $(PREFIX)/lib/lua/5.4
-# lsrun's own tree: lua/ (a link to LUADIR), the workflows, editor annotations
+# lsrun's own tree: lua/ (its command modules and a link to the module in
+# LUADIR), the workflows, editor annotations, the example systemd unit
 DATADIR  = $(PREFIX)/share/livestation
 COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
@@ -131,7 +132,10 @@ install: all install-lua build/livestation.pc build/lsrun@.service
 	$(INSTALL) -m 644 dist/lsrun.bash $(DESTDIR)$(COMPDIR)/lsrun
 	$(INSTALL) -m 644 build/meta/livestation.lua $(DESTDIR)$(DATADIR)/meta/livestation.lua
 	$(INSTALL) -m 644 build/lsrun@.service $(DESTDIR)$(DATADIR)/systemd/lsrun@.service
-	ln -sfn ../lua/5.4 $(DESTDIR)$(DATADIR)/lua
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/lua
+	ln -sfn ../../lua/5.4/livestation $(DESTDIR)$(DATADIR)/lua/livestation
+	cd lua && find lsrun -type d -exec $(INSTALL) -d '$(DESTDIR)$(DATADIR)/lua/{}' ';' \
+	  && find lsrun -type f -name '*.lua' -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(DATADIR)/lua/{}' ';'
 	find scripts -type d -exec $(INSTALL) -d '$(DESTDIR)$(DATADIR)/{}' ';'
 	find scripts -type f -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(DATADIR)/{}' ';'
 
