@@ -11,12 +11,6 @@ local q, run = shell.q, shell.run
 local checkout = assert(os.getenv("PWD"))
 local CLEAN_ENV = "env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent "
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- The options (--name, -x) a help text lists.
 local function options_in(help)
@@ -44,7 +38,7 @@ describe("the man page lsrun(1) #foreign", function()
   end)
 
   it("documents every command and option of lsrun --help and lsrun emulator --help", function()
-    local page = read("dist/lsrun.1"):gsub("\\%-", "-")
+    local page = shell.read("dist/lsrun.1"):gsub("\\%-", "-")
     local usage = help_of("--help")
     for _, opt in ipairs(options_in(usage .. help_of("emulator --help"))) do
       assert.truthy(page:find(opt, 1, true), "lsrun(1) does not document " .. opt)
@@ -111,7 +105,7 @@ describe("bash completion #foreign", function()
 end)
 
 describe("the example systemd unit #foreign", function()
-  local unit = read("dist/systemd/lsrun@.service")
+  local unit = shell.read("dist/systemd/lsrun@.service")
 
   local function setting(name)
     return unit:match("\n" .. name .. "=([^\n]*)")

@@ -38,9 +38,7 @@ print(got.channelName, package.searchpath("livestation", package.path),
 
 -- The ```c block of the README's "Embedding in C" section.
 local function readme_c_example()
-  local f = assert(io.open(checkout .. "/README.md"))
-  local text = f:read("a")
-  f:close()
+  local text = shell.read(checkout .. "/README.md")
   local section = assert(text:match("\n## Embedding in C\n(.-)\n## "), "no Embedding in C section")
   return (assert(section:match("```c\n(.-)```"), "no C block in Embedding in C"))
 end

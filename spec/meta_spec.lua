@@ -5,13 +5,8 @@
 -- class with the table's type and requiredness, and a declared result.
 
 local ops = require "livestation.ops"
+local shell = require "helpers.shell"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function generate()
   local p = assert(io.popen("lua5.4 tools/gen_meta.lua"))
@@ -52,7 +47,7 @@ describe("editor annotations", function()
   local text, classes
 
   lazy_setup(function()
-    text = read("build/meta/livestation.lua")
+    text = shell.read("build/meta/livestation.lua")
     classes = parse(text)
   end)
 

@@ -1,5 +1,6 @@
 -- Running commands from specs: run(cmd) -> exit status, stdout, stderr,
--- with the command given to /bin/sh as it is; q(s) quotes a word for it.
+-- with the command given to /bin/sh as it is; q(s) quotes a word for it;
+-- files read and written whole, temporary directories.
 
 local M = {}
 
@@ -7,11 +8,17 @@ function M.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
-local function slurp(path)
+-- The whole of a file, or "" when it cannot be read.
+function M.read(path)
   local f = io.open(path, "rb")
   if not f then return "" end
   local s = f:read("a")
   f:close()
+  return s
+end
+
+local function slurp(path)
+  local s = M.read(path)
   os.remove(path)
   return s
 end
