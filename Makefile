@@ -110,17 +110,19 @@ build/meta/livestation.lua: tools/gen_meta.lua $(wildcard lua/livestation/*.lua)
 	@lua5.4 tools/gen_meta.lua > $@.tmp || { rm -f $@.tmp; exit 1; }
 	@mv $@.tmp $@
 
-# the Lua modules and the C module alone (luarocks installs through this)
-install-lua: livestation.so
-	$(INSTALL) -d $(DESTDIR)$(LUADIR) $(DESTDIR)$(CMODDIR)/livestation
+# the Lua modules, the C module and the editor annotations alone (luarocks
+# installs through this, with DATADIR its rock directory)
+install-lua: livestation.so build/meta/livestation.lua
+	$(INSTALL) -d $(DESTDIR)$(LUADIR) $(DESTDIR)$(CMODDIR)/livestation $(DESTDIR)$(DATADIR)/meta
 	cd lua && find livestation -type d -exec $(INSTALL) -d '$(DESTDIR)$(LUADIR)/{}' ';' \
 	  && find livestation -type f -name '*.lua' -exec $(INSTALL) -m 644 '{}' '$(DESTDIR)$(LUADIR)/{}' ';'
 	$(INSTALL) -m 755 livestation.so $(DESTDIR)$(CMODDIR)/livestation/core.so
+	$(INSTALL) -m 644 build/meta/livestation.lua $(DESTDIR)$(DATADIR)/meta/livestation.lua
 
 install: all install-lua build/livestation.pc build/lsrun@.service
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) \
-	  $(DESTDIR)$(DATADIR)/meta $(DESTDIR)$(DATADIR)/systemd
+	  $(DESTDIR)$(DATADIR)/systemd
 	$(INSTALL) -m 755 lsrun $(DESTDIR)$(BINDIR)/lsrun
 	$(INSTALL) -m 644 liblivestation.a $(DESTDIR)$(LIBDIR)/liblivestation.a
 	$(INSTALL) -m 755 liblivestation.so $(DESTDIR)$(LIBDIR)/liblivestation.so.$(VERSION)
@@ -130,7 +132,6 @@ install: all install-lua build/livestation.pc build/lsrun@.service
 	$(INSTALL) -m 644 build/livestation.pc $(DESTDIR)$(PCDIR)/livestation.pc
 	$(INSTALL) -m 644 dist/lsrun.1 $(DESTDIR)$(MANDIR)/man1/lsrun.1
 	$(INSTALL) -m 644 dist/lsrun.bash $(DESTDIR)$(COMPDIR)/lsrun
-	$(INSTALL) -m 644 build/meta/livestation.lua $(DESTDIR)$(DATADIR)/meta/livestation.lua
 	$(INSTALL) -m 644 build/lsrun@.service $(DESTDIR)$(DATADIR)/systemd/lsrun@.service
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/lua
 	ln -sfn ../../lua/5.4/livestation $(DESTDIR)$(DATADIR)/lua/livestation

@@ -1,6 +1,7 @@
 -- luarocks: `luarocks make --lua-version 5.4` in the checkout builds the
 -- C module with the project's Makefile and installs it with the Lua
--- modules into a luarocks tree (lsrun and the C library are `make install`'s).
+-- modules and the editor annotations into a luarocks tree (lsrun and the C
+-- library are `make install`'s).
 rockspec_format = "3.0"
 package = "livestation"
 version = "0.1.0-1"
@@ -39,5 +40,7 @@ build = {
    install_variables = {
       LUADIR = "$(LUADIR)",
       CMODDIR = "$(LIBDIR)",
+      -- the editor annotations land in the rock's directory, meta/
+      DATADIR = "$(PREFIX)",
    },
 }

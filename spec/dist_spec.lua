@@ -185,8 +185,10 @@ describe("the luarocks rockspec #foreign", function()
 local livestation = require "livestation"
 print(livestation.version, package.searchpath("livestation", package.path),
   package.searchpath("livestation.core", package.cpath), #livestation.ops.all())]]))
+    local meta = run("test -f " .. q(tree .. "/lib/luarocks/rocks-5.4/livestation/0.1.0-1/meta/livestation.lua"))
     shell.rm_rf(tmp)
     assert.equal(0, status, out .. err)
+    assert.equal(0, meta, "the rock holds the editor annotations")
     assert.equal(0, s2, err2)
     assert.equal(string.format("%s\t%s\t%s\t%d\n", require("livestation").version,
       tree .. "/share/lua/5.4/livestation/init.lua", tree .. "/lib/lua/5.4/livestation/core.so",

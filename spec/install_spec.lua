@@ -43,6 +43,13 @@ local function readme_c_example()
   return (assert(section:match("```c\n(.-)```"), "no C block in Embedding in C"))
 end
 
+-- The README's command that links liblivestation.a, on one line.
+local function readme_static_link()
+  local section = shell.read(checkout .. "/README.md"):match("\n## Embedding in C\n(.-)\n## ")
+  local block = assert(section:match("```sh\n(cc host%.c .-)```"), "no static link command")
+  return (block:gsub("\\\n%s*", ""):gsub("%s+$", ""))
+end
+
 local function files_under(dir)
   local _, out = run("find " .. q(dir) .. " ! -type d | sort")
   local list = {}
@@ -138,6 +145,15 @@ describe("make install into a temporary prefix #foreign", function()
     assert.equal(0, status, err)
     assert.equal("install_check\t" .. prefix .. "/share/livestation/lua/livestation/init.lua\thello, C\tp\tq\n",
       out)
+    -- the library linked in, as the README shows
+    local link = readme_static_link():gsub("PREFIX", prefix):gsub("pkg%-config", pc .. "pkg-config")
+    status, out, err = run("cd " .. q(dir) .. " && " .. link .. " -o host-static")
+    assert.equal(0, status, out .. err)
+    _, out = run("readelf -d " .. q(dir .. "/host-static"))
+    assert.falsy(out:find("liblivestation", 1, true))
+    status, out, err = run("cd " .. q(dir) .. " && " .. CLEAN_ENV .. "./host-static s")
+    assert.equal(0, status, err)
+    assert.equal("install_check\t" .. prefix .. "/share/livestation/lua/livestation/init.lua\thello, C\ts\n", out)
     -- the example checks what spawn returns: no job.lua is an error, not a crash
     status, out, err = run("cd " .. q(tmp) .. " && " .. CLEAN_ENV .. ld .. q(dir .. "/host"))
     assert.equal(1, status)
