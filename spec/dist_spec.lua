@@ -113,6 +113,8 @@ describe("the example systemd unit #foreign", function()
 
   it("restarts on failure, keeps its state under /var/lib and logs to the journal", function()
     assert.equal("on-failure", setting("Restart"))
+    assert.equal("2", setting("RestartPreventExitStatus")) -- lsrun's usage errors
+    assert.equal("-/etc/livestation/%i.env", setting("EnvironmentFile"))
     assert.equal("livestation/%i", setting("StateDirectory"))
     assert.equal("journal", setting("StandardOutput"))
     assert.equal("journal", setting("StandardError"))
