@@ -4,7 +4,7 @@
 -- VOD2LIVE schedule that goes on air at its start time (clock jumps).
 
 local core = require "livestation.core"
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 local H = require "helpers.emulator"
 
 describe("emulator lifecycles", function()

@@ -4,7 +4,7 @@
 -- the last test checks that all operations were seen succeeding.
 
 local ops = require "livestation.ops"
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 local H = require "helpers.emulator"
 
 describe("emulator operations", function()

@@ -3,7 +3,7 @@
 -- callback endpoints, quality sets, id sequences and the clock offset.
 
 local core = require "livestation.core"
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 local emulator = require "livestation.emulator"
 local H = require "helpers.emulator"
 

@@ -2,7 +2,7 @@
 -- moment get the service's code (errors.json message, mapped status),
 -- and unknown ids get their not-found codes.
 
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 local H = require "helpers.emulator"
 
 describe("emulator state rules", function()

@@ -91,7 +91,7 @@ describe("layers", function()
     end
     assert.are.same({ "livestation.catalogue" }, graph["livestation.codes"])
     assert.is_nil(closure("livestation.httpdate")["livestation.schedule"])
-    assert.is_nil(closure("livestation.emulator.kst")["livestation.schedule.zone"])
+    assert.are.same({ "livestation.civil" }, graph["livestation.kst"])
   end)
 
   it("builds lsrun on the embedding API alone", function()

@@ -43,4 +43,7 @@ M.schedule = schedule
 M.at, M.every, M.cron, M.jobs = schedule.at, schedule.every, schedule.cron, schedule.jobs
 M.state, M.webhook, M.on = schedule.state, schedule.webhook, schedule.on
 
+-- building blocks for workflows
+M.time = require "livestation.time"
+
 return M

@@ -2,7 +2,7 @@
 -- stream keys, ingest URLs, Global Edge domains, playback, time machine,
 -- thumbnail and snapshot URLs, Object Storage URLs, file names.
 
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 
 local M = {}
 

@@ -13,7 +13,7 @@ local json = require "livestation.json"
 local reply = require "livestation.emulator.reply"
 local find = require "livestation.emulator.find"
 local events = require "livestation.emulator.events"
-local kst = require "livestation.emulator.kst"
+local kst = require "livestation.kst"
 local channel = require "livestation.emulator.handlers.channel"
 
 local M = {}

@@ -1,7 +1,8 @@
 -- Korea Standard Time (UTC+9, no daylight saving) wall-clock values:
 -- VOD2LIVE's 14-digit startTime (yyyyMMddHHmmss) and the stamp inside
 -- channel ids. Conversions are done by arithmetic, never by the host's
--- time zone.
+-- time zone. The emulator stamps its ids and values with it; livestation.time
+-- gives it to scripts.
 
 local civil = require "livestation.civil"
 
