@@ -18,15 +18,14 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local livestation = require "livestation"
-local config = require "workflow.config"
+local config = livestation.config
+local time = livestation.time
 local encoder = require "workflow.encoder"
 local journal = require "workflow.journal"
 local live = require "workflow.live"
 local progress = require "workflow.progress"
-local schema = require "workflow.schema"
-local times = require "workflow.times"
 
-local T = schema.types
+local T = config.types
 local must = live.must
 
 ---------------------------------------------------------------- config
@@ -55,14 +54,14 @@ local CLIPS = T.record({
     what = "how long the emulator's simulated encoder streams" },
 }, { check = function(c, add)
   if c.length > c.every * 4 and c.length > 3600 then
-    add("length", "clips of " .. times.span(c.length) .. " every " .. times.span(c.every) .. " overlap a lot")
+    add("length", "clips of " .. time.span(c.length) .. " every " .. time.span(c.every) .. " overlap a lot")
   end
 end })
 
 local cfg, path = config.from_args(arg, CLIPS, "lsrun scripts/auto_clips.lua [--check] CONFIG")
 
 local ls = livestation.new {}
-local zone = times.zone(cfg.zone)
+local zone = time.zone(cfg.zone)
 local p = progress.new { zone = zone }
 
 local sim
@@ -104,7 +103,7 @@ local function simulate(ch)
     j:put("simulation_ends", until_t)
     livestation.sleep(2)
     must(sim:start(ch.channelId))
-    p:say("simulation: the encoder streams until %s", times.clock(until_t, zone))
+    p:say("simulation: the encoder streams until %s", time.clock(until_t, zone))
   end
   livestation.spawn(function()
     livestation.sleep(math.max(0, until_t - os.time()))
@@ -194,7 +193,7 @@ local function make_clip(session, slot_ms)
     where = string.format("%s%s/%s", out.bucketName or cfg.bucket, out.filePath or cfg.path, out.fileName or "?") }
   j:put(key, rec)
   p:say("clip %s COMPLETED: %s (%s, %.1f MB)", tostring(c.id), rec.done.where,
-    times.span((c.duration or 0) / 1000), (c.fileSize or 0) / 1e6)
+    time.span((c.duration or 0) / 1000), (c.fileSize or 0) / 1e6)
   return rec
 end
 
@@ -210,17 +209,17 @@ local function session_summary(s)
     local rec = j:get(k)
     if rec and rec.done then
       made = made + 1
-      lines[#lines + 1] = string.format("%s  %s", times.clock(rec.slot / 1000, zone), rec.done.where)
+      lines[#lines + 1] = string.format("%s  %s", time.clock(rec.slot / 1000, zone), rec.done.where)
     elseif rec then
       missed = missed + 1
-      lines[#lines + 1] = string.format("%s  not made", times.clock(rec.slot / 1000, zone))
+      lines[#lines + 1] = string.format("%s  not made", time.clock(rec.slot / 1000, zone))
     end
   end
   p:summary("clips of " .. cfg.channel, {
     { "channel", channel_id .. " (" .. cfg.channel .. ")" },
-    { "broadcast", "from " .. times.iso(s / 1000, zone) },
+    { "broadcast", "from " .. time.format(s / 1000, zone) },
     { "clips", string.format("%d made%s, the last %s every %s", made,
-      missed > 0 and (", " .. missed .. " not made") or "", times.span(cfg.length), times.span(cfg.every)) },
+      missed > 0 and (", " .. missed .. " not made") or "", time.span(cfg.length), time.span(cfg.every)) },
     { "", lines },
   })
 end
@@ -232,7 +231,7 @@ local function finish_started(s)
     local rec = j:get(k)
     if rec and not rec.done and rec.snapshot then
       local ok, err = pcall(make_clip, s, rec.slot)
-      if not ok then p:say("clip of %s not made: %s", times.clock(rec.slot / 1000, zone), tostring(err)) end
+      if not ok then p:say("clip of %s not made: %s", time.clock(rec.slot / 1000, zone), tostring(err)) end
     end
   end
 end
@@ -261,11 +260,11 @@ local function tick(ctx)
   if not s then return end
   busy = busy + 1
   local _ <close> = setmetatable({}, { __close = function() busy = busy - 1 end })
-  if ctx.attempt > 1 then p:say("clip of %s: attempt %d", times.clock(ctx.scheduled, zone), ctx.attempt) end
+  if ctx.attempt > 1 then p:say("clip of %s: attempt %d", time.clock(ctx.scheduled, zone), ctx.attempt) end
   local ok, err = pcall(make_clip, s, math.floor(ctx.scheduled * 1000 + 0.5))
   if ok and not err then livestation.spawn(look) end -- not publishing any more
   if not ok then
-    p:say("clip of %s failed: %s", times.clock(ctx.scheduled, zone), tostring(err))
+    p:say("clip of %s failed: %s", time.clock(ctx.scheduled, zone), tostring(err))
     error(err, 0)
   end
 end
@@ -276,8 +275,8 @@ local function begin_session(start_ms, resumed)
   session = start_ms
   j:put("session", { start = start_ms })
   p:say("%s %s publishing since %s: a clip of the last %s every %s into %s%s",
-    resumed and "still" or "channel", channel_id, times.clock(start_ms / 1000, zone),
-    times.span(cfg.length), times.span(cfg.every), cfg.bucket, cfg.path)
+    resumed and "still" or "channel", channel_id, time.clock(start_ms / 1000, zone),
+    time.span(cfg.length), time.span(cfg.every), cfg.bucket, cfg.path)
   job = livestation.every(cfg.every, tick, {
     name = string.format("%s:%d", name, start_ms), overlap = "skip", catch_up = "once",
     retry = { attempts = cfg.retries + 1, backoff = cfg.retry_backoff },
@@ -300,7 +299,7 @@ end
 local stale = j:get("session")
 local first = look(stale ~= nil)
 if stale and stale.start ~= session then
-  close_session(stale.start, "the broadcast of " .. times.clock(stale.start / 1000, zone)
+  close_session(stale.start, "the broadcast of " .. time.clock(stale.start / 1000, zone)
     .. " ended while the script was not running")
   if not cfg.keep_watching and not session then return end
   closed = 0

@@ -15,16 +15,15 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local livestation = require "livestation"
-local config = require "workflow.config"
+local config = livestation.config
+local time = livestation.time
 local encoder = require "workflow.encoder"
 local journal = require "workflow.journal"
 local live = require "workflow.live"
 local progress = require "workflow.progress"
 local restream = require "workflow.restream"
-local schema = require "workflow.schema"
-local times = require "workflow.times"
 
-local T = schema.types
+local T = config.types
 local must = live.must
 
 ---------------------------------------------------------------- config
@@ -42,8 +41,8 @@ local FANOUT = T.record({
   simulate_encoder = T.boolean { optional = true },
 }, { check = function(c, add)
   restream.check_plan(c.plan, c.targets, add, "targets")
-  local z = times.zone(c.zone)
-  if c.starts and c.ends and times.time(c.ends, z) <= times.time(c.starts, z) then
+  local z = time.zone(c.zone)
+  if c.starts and c.ends and time.resolve(c.ends, z) <= time.resolve(c.starts, z) then
     add("ends", "must be after starts")
   end
   local seen = {}
@@ -57,7 +56,7 @@ end })
 local cfg, path = config.from_args(arg, FANOUT, "lsrun scripts/restream_fanout.lua [--check] CONFIG")
 
 local ls = livestation.new {}
-local zone = times.zone(cfg.zone)
+local zone = time.zone(cfg.zone)
 local p = progress.new { zone = zone }
 local ok_enc, enc = pcall(encoder.for_client, ls, cfg.simulate_encoder)
 if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) end
@@ -65,8 +64,8 @@ if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) 
 local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
 local j = journal.open("restream:" .. cfg.name .. "@" .. host .. ":" .. tostring(cfg.starts or "now"))
 local anchor = j:get("anchor") or j:put("anchor", os.time())
-local starts = cfg.starts and times.time(cfg.starts, zone, anchor) or anchor
-local ends = cfg.ends and times.time(cfg.ends, zone, anchor)
+local starts = cfg.starts and time.resolve(cfg.starts, zone, anchor) or anchor
+local ends = cfg.ends and time.resolve(cfg.ends, zone, anchor)
 
 local function problem(...) p:problem(j, ...) end
 
@@ -98,7 +97,7 @@ end
 local function wait_stream(id)
   return j:step("stream", function()
     if os.time() < starts then
-      p:say("the stream is expected at %s", times.clock(starts, zone))
+      p:say("the stream is expected at %s", time.clock(starts, zone))
       livestation.sleep(starts - os.time())
     end
     if enc then
@@ -109,18 +108,18 @@ local function wait_stream(id)
     while status_of(id) ~= "PUBLISHING" do
       local now = os.time()
       if ends and now >= ends then
-        problem("no stream came into %s before the end (%s)", id, times.clock(ends, zone))
+        problem("no stream came into %s before the end (%s)", id, time.clock(ends, zone))
         return { missing = true }
       end
       if not warned and now >= starts + cfg.grace then
         problem("NO STREAM: nothing is publishing to re-stream channel %s, %s after %s", id,
-          times.span(now - starts), times.clock(starts, zone))
+          time.span(now - starts), time.clock(starts, zone))
         warned = true
       end
       livestation.sleep(math.min(cfg.watch, 1))
     end
     local late = os.time() - starts
-    p:say("stream on air%s", late > cfg.grace and (", " .. times.span(late) .. " late") or "")
+    p:say("stream on air%s", late > cfg.grace and (", " .. time.span(late) .. " late") or "")
     return { at = os.time(), late = late > cfg.grace and late or nil }
   end)
 end
@@ -194,8 +193,8 @@ local function summary()
   local rows = {
     { "channel", string.format("%s (%s), %s, %s", ch.id or "-", cfg.name, ch.reused and "reused" or "created",
       (result("cleanup") or {}).status or "?") },
-    { "stream", st.missing and "never came" or string.format("%s to %s (%s)%s", times.clock(st.at or 0, zone),
-      times.clock(w.at or 0, zone), times.span((w.at or 0) - (st.at or 0)), enc and ", simulated" or "") },
+    { "stream", st.missing and "never came" or string.format("%s to %s (%s)%s", time.clock(st.at or 0, zone),
+      time.clock(w.at or 0, zone), time.span((w.at or 0) - (st.at or 0)), enc and ", simulated" or "") },
     { "targets", (result("totals") or {}).lines or {} },
     { "problems", j:get("problems") or { "none" } },
   }
@@ -210,8 +209,8 @@ if j:done("cleanup") then
   return
 end
 p:say("re-stream %s to %d platform(s)%s%s", cfg.name, #cfg.targets,
-  cfg.starts and (", from " .. times.clock(starts, zone)) or "",
-  ends and (" to " .. times.clock(ends, zone)) or ", until the stream stops")
+  cfg.starts and (", from " .. time.clock(starts, zone)) or "",
+  ends and (" to " .. time.clock(ends, zone)) or ", until the stream stops")
 local ok, err = pcall(function()
   local id = prepare().id
   local st = wait_stream(id)

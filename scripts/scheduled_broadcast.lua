@@ -21,35 +21,34 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local livestation = require "livestation"
-local config = require "workflow.config"
+local config = livestation.config
+local time = livestation.time
 local encoder = require "workflow.encoder"
 local journal = require "workflow.journal"
 local live = require "workflow.live"
 local progress = require "workflow.progress"
 local recordings = require "workflow.recordings"
 local restream = require "workflow.restream"
-local schema = require "workflow.schema"
 local timeline = require "workflow.timeline"
-local times = require "workflow.times"
 
-local T = schema.types
+local T = config.types
 
 ---------------------------------------------------------------- config
 
 local CURTAIN_FILES = { ".mp4", ".png", ".jpg", ".jpeg", ".aac", ".mp3", ".m4a" }
 
 local function check_show(c, add)
-  local z = times.zone(c.zone)
-  local s, e = times.time(c.starts, z), times.time(c.ends, z)
-  if e <= s then add("ends", "must be after starts (" .. times.iso(s, z) .. ")") end
+  local z = time.zone(c.zone)
+  local s, e = time.resolve(c.starts, z), time.resolve(c.ends, z)
+  if e <= s then add("ends", "must be after starts (" .. time.format(s, z) .. ")") end
   if c.upload and c.record == false then add("upload", "needs a recording, but record is false") end
   if c.curtain then
     if c.channel.protocol == "LL_HLS" then
       add("curtain", "needs protocol HLS or HLS,DASH; the channel uses LL_HLS")
     end
     if c.curtain.at + c.curtain.length > e - s then
-      add("curtain.at", "the break (" .. times.span(c.curtain.at) .. " after the start, for "
-        .. times.span(c.curtain.length) .. ") does not end before the show does")
+      add("curtain.at", "the break (" .. time.span(c.curtain.at) .. " after the start, for "
+        .. time.span(c.curtain.length) .. ") does not end before the show does")
     end
   end
   if c.restream then restream.check_plan(c.restream.plan, c.restream.targets, add, "restream.targets") end
@@ -95,7 +94,17 @@ local SHOW = T.record({
   simulate_encoder = T.boolean { optional = true },
 }, { check = check_show })
 
-local cfg, path = config.from_args(arg, SHOW, "lsrun scripts/scheduled_broadcast.lua [--check] CONFIG")
+-- What must hold before any work begins (--check, or a first start; a
+-- restart goes on with a show under way): its start and end are ahead.
+local function ahead(c, add)
+  local z, now = time.zone(c.zone), time.now()
+  local s, e = time.resolve(c.starts, z, now), time.resolve(c.ends, z, now)
+  if s < now - 1 then add("starts", time.format(s, z) .. " is already past") end
+  if e <= now then add("ends", time.format(e, z) .. " is already past") end
+end
+
+local cfg, path = config.from_args(arg, SHOW, "lsrun scripts/scheduled_broadcast.lua [--check] CONFIG",
+  { ahead = ahead })
 cfg.name = cfg.name or cfg.channel.name
 if cfg.restream and not cfg.restream.name then
   local n = cfg.channel.name
@@ -106,7 +115,7 @@ end
 ---------------------------------------------------------------- set-up
 
 local ls = livestation.new {}
-local zone = times.zone(cfg.zone)
+local zone = time.zone(cfg.zone)
 local p = progress.new { zone = zone }
 
 local ok_enc, enc = pcall(encoder.for_client, ls, cfg.simulate_encoder)
@@ -120,9 +129,9 @@ local j = journal.open("broadcast:" .. id .. ":" .. tostring(cfg.starts))
 
 local plan = j:get("plan")
 local anchor = plan and plan.anchor or os.time()
-local starts, ends = times.time(cfg.starts, zone, anchor), times.time(cfg.ends, zone, anchor)
+local starts, ends = time.resolve(cfg.starts, zone, anchor), time.resolve(cfg.ends, zone, anchor)
 if not plan then
-  if ends <= os.time() then config.fail(path, { "ends: " .. times.iso(ends, zone) .. " is already past" }) end
+  config.ahead(cfg, path, ahead)
   j:put("plan", { anchor = anchor })
 end
 
@@ -240,7 +249,7 @@ local function start()
     local late
     if not ch then
       problem("NO STREAM: the encoder is not publishing to %s, %s after the start; publish to %s",
-        cid, times.span(os.time() - starts), j:result("ready").publish_url)
+        cid, time.span(os.time() - starts), j:result("ready").publish_url)
       ch = publishing("channel.get", cid, ends - os.time())
       if not ch then
         problem("the encoder never published to %s during the show", cid)
@@ -248,7 +257,7 @@ local function start()
       end
       late = os.time() - starts
     end
-    p:say("encoder publishing to %s%s", cid, late and (", " .. times.span(late) .. " late") or "")
+    p:say("encoder publishing to %s%s", cid, late and (", " .. time.span(late) .. " late") or "")
     if restream_id() and not publishing("restream.get", restream_id(), math.max(1, starts + cfg.grace - os.time())) then
       problem("NO STREAM into re-stream channel %s; the platforms get nothing", restream_id())
     end
@@ -304,7 +313,7 @@ local function curtain_on()
     local minutes = math.max(1, math.ceil(cfg.curtain.length / 60))
     must(ls:call("curtain.start", { channelId = ch.channelId,
       contentId = { j:result("curtain_content").id }, insertTime = minutes }))
-    p:say("curtain on for %s", times.span(cfg.curtain.length))
+    p:say("curtain on for %s", time.span(cfg.curtain.length))
     return { at = os.time() }
   end)
 end
@@ -394,13 +403,13 @@ local function result(step) return j:result(step) end
 local function summary()
   local ch, enc_r = result("channel") or {}, result("encoder") or {}
   local rows = {
-    { "show", string.format("%s, %s to %s", cfg.name, times.iso(starts, zone), times.clock(ends, zone)) },
+    { "show", string.format("%s, %s to %s", cfg.name, time.format(starts, zone), time.clock(ends, zone)) },
     { "channel", string.format("%s (%s), %s, %s", ch.id or "-", cfg.channel.name,
       ch.reused and "reused" or "created", (result("channel_end") or {}).status or "?") },
   }
   local stream = enc_r.missing and "never published"
-    or enc_r.at and ("publishing from " .. times.clock(enc_r.at, zone)
-      .. (enc_r.late and (", " .. times.span(enc_r.late) .. " late") or ", on time"))
+    or enc_r.at and ("publishing from " .. time.clock(enc_r.at, zone)
+      .. (enc_r.late and (", " .. time.span(enc_r.late) .. " late") or ", on time"))
     or "-"
   rows[#rows + 1] = { "encoder", stream .. (enc and " (simulated)" or "") }
   local rec = result("recording") or {}
@@ -415,7 +424,7 @@ local function summary()
   if cfg.curtain then
     local on, off = result("curtain_on") or {}, result("curtain_off") or {}
     rows[#rows + 1] = { "curtain", on.skipped and "skipped" or
-      string.format("%s to %s", on.at and times.clock(on.at, zone) or "?", off.at and times.clock(off.at, zone) or "?") }
+      string.format("%s to %s", on.at and time.clock(on.at, zone) or "?", off.at and time.clock(off.at, zone) or "?") }
   end
   if cfg.restream then
     local r = result("restream_end") or {}
@@ -446,11 +455,11 @@ if timeline.finished(tl) then
   return
 end
 local pending = timeline.pending(tl)
-p:say("show %s: %s to %s (%s)%s", cfg.name, times.iso(starts, zone), times.clock(ends, zone), zone.name,
+p:say("show %s: %s to %s (%s)%s", cfg.name, time.format(starts, zone), time.clock(ends, zone), zone.name,
   plan and ("; resuming at " .. pending[1]) or "")
 if enc then p:say("simulated encoder: on (emulator at %s)", ls.endpoint) end
 for _, ph in ipairs(PHASES) do
-  if not j:done("phase." .. ph.name) then p:say("  %-12s %s", ph.name, times.clock(ph.at, zone)) end
+  if not j:done("phase." .. ph.name) then p:say("  %-12s %s", ph.name, time.clock(ph.at, zone)) end
 end
 
 local ok, err = timeline.run(tl)

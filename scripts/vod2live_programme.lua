@@ -20,16 +20,15 @@ local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/lib/?.lua;" .. package.path
 
 local livestation = require "livestation"
+local config = livestation.config
+local time = livestation.time
 local civil = require "livestation.civil"
-local config = require "workflow.config"
 local encoder = require "workflow.encoder"
 local journal = require "workflow.journal"
 local live = require "workflow.live"
 local progress = require "workflow.progress"
-local schema = require "workflow.schema"
-local times = require "workflow.times"
 
-local T = schema.types
+local T = config.types
 local must = live.must
 
 local NOTICE = 600 -- seconds: a schedule starts 10 minutes after it is registered at the earliest
@@ -58,9 +57,9 @@ local PROGRAMME = T.record({
   at_end = T.enum({ "keep", "delete" }, { default = "keep" }),
   fast_forward = T.boolean { optional = true },
 }, { check = function(c, add)
-  local z = times.zone(c.zone)
+  local z = time.zone(c.zone)
   for i = 2, #c.programme do
-    if times.time(c.programme[i].at, z) <= times.time(c.programme[i - 1].at, z) then
+    if time.resolve(c.programme[i].at, z) <= time.resolve(c.programme[i - 1].at, z) then
       add("programme[" .. i .. "].at", "must be after programme[" .. (i - 1) .. "].at")
     end
   end
@@ -69,7 +68,7 @@ end })
 local cfg, path = config.from_args(arg, PROGRAMME, "lsrun scripts/vod2live_programme.lua [--check] LIST")
 
 local ls = livestation.new {}
-local zone = times.zone(cfg.zone)
+local zone = time.zone(cfg.zone)
 
 local ff = cfg.fast_forward ~= false and encoder.for_client(ls, nil) or nil
 if cfg.fast_forward and not ff then
@@ -88,12 +87,12 @@ local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
 local j = journal.open("vod2live:" .. cfg.channel.name .. "@" .. host .. ":" .. tostring(cfg.programme[1].at))
 local anchor = j:get("anchor") or j:put("anchor", math.floor(service_now()))
 for i, b in ipairs(cfg.programme) do
-  b.index, b.t = i, times.time(b.at, zone, anchor)
+  b.index, b.t = i, time.resolve(b.at, zone, anchor)
 end
 local first = cfg.programme[1]
 if not j:done("schedule.1") and first.t - service_now() < NOTICE then
   config.fail(path, { string.format("programme[1].at: %s is %s; Live Station needs 10 minutes' notice",
-    times.iso(first.t, zone), first.t > service_now() and ("only " .. times.span(first.t - service_now()) .. " away")
+    time.format(first.t, zone), first.t > service_now() and ("only " .. time.span(first.t - service_now()) .. " away")
       or "past") })
 end
 
@@ -103,9 +102,9 @@ local function wait_until(t)
   if now >= t then return end
   if ff then
     must(ff:advance(math.ceil((t - now) * 1000)))
-    p:say("emulator clock moved forward %s to %s", times.span(t - now), times.clock(t, zone))
+    p:say("emulator clock moved forward %s to %s", time.span(t - now), time.clock(t, zone))
   else
-    p:say("waiting until %s", times.clock(t, zone))
+    p:say("waiting until %s", time.clock(t, zone))
     livestation.sleep(t - now)
   end
 end
@@ -185,18 +184,18 @@ local function register(b)
       p:say("block %d: schedule %s already registered", b.index, tostring(s.scheduleId))
     elseif s then
       error(string.format("channel %s already has schedule %s starting %s; delete it or wait for it to air",
-        channel_id(), tostring(s.scheduleId), times.iso(start_of(s), zone)), 0)
+        channel_id(), tostring(s.scheduleId), time.format(start_of(s), zone)), 0)
     else
       local ahead = b.t - service_now()
       if ahead < NOTICE then
         error(string.format("programme[%d] starts %s; Live Station needs 10 minutes' notice "
-          .. "(only %s left)", b.index, times.iso(b.t, zone), times.span(math.max(0, ahead))), 0)
+          .. "(only %s left)", b.index, time.format(b.t, zone), time.span(math.max(0, ahead))), 0)
       end
       local list = {}
       for i, f in ipairs(b.files) do list[i] = { bucketName = f.bucket, filePath = f.path } end
       s = must(ls:call("vod.schedule.create", { channelId = channel_id(), startTime = kst_stamp(b.t), vodList = list }))
       p:say("block %d: schedule %s registered for %s, %d file(s)", b.index, tostring(s.scheduleId),
-        times.iso(b.t, zone), #list)
+        time.format(b.t, zone), #list)
     end
     return { id = s.scheduleId, ends = s.endTime and s.endTime / 1000 or nil }
   end)
@@ -264,7 +263,7 @@ local function summary()
     local s, air = result("schedule." .. b.index) or {}, result("on_air." .. b.index) or {}
     local done = result("aired." .. b.index)
     rows[#rows + 1] = { "block " .. b.index, {
-      string.format("%s, %d file(s), schedule %s", times.iso(b.t, zone), #b.files, tostring(s.id or "-")),
+      string.format("%s, %d file(s), schedule %s", time.format(b.t, zone), #b.files, tostring(s.id or "-")),
       air.at and string.format("on air, verified (%s%s)", air.url and "playback URL" or "no playback URL",
         air.event and ", PUBLISH_START" or "") or "not on air",
       done and "aired to the end" or nil,
@@ -281,7 +280,7 @@ if j:done("end") then
   return
 end
 p:say("programme of %s: %d block(s) from %s%s", cfg.channel.name, #cfg.programme,
-  times.iso(cfg.programme[1].t, zone), ff and " (emulator: its clock is moved forward)" or "")
+  time.format(cfg.programme[1].t, zone), ff and " (emulator: its clock is moved forward)" or "")
 local ok, err = pcall(function()
   prepare()
   for i, b in ipairs(cfg.programme) do

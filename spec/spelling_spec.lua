@@ -8,7 +8,9 @@ describe("spelling", function()
     assert.are.equal(3, spelling.distance("abc", ""))
     assert.are.equal(1, spelling.distance("channel.get", "channel.gt"))
     assert.are.equal(1, spelling.distance("channel.get", "channel.set"))
-    assert.are.equal(2, spelling.distance("ab", "ba"))
+    assert.are.equal(1, spelling.distance("ab", "ba"))
+    assert.are.equal(1, spelling.distance("grcae", "grace"))
+    assert.are.equal(3, spelling.distance("abc", "ca")) -- no edit of a swapped pair
     assert.are.equal(3, spelling.distance("kitten", "sitting"))
   end)
 
@@ -22,7 +24,8 @@ describe("spelling", function()
   it("takes the reach from each candidate when given a function", function()
     local near = function(k) return math.max(1, #k // 3) end
     assert.are.equal("start", spelling.closest("strt", { "name", "start" }, near))
-    assert.is_nil(spelling.closest("strat", { "name", "start" }, near))
+    assert.are.equal("start", spelling.closest("strat", { "name", "start" }, near))
+    assert.is_nil(spelling.closest("sttra", { "name", "start" }, near))
   end)
 
   it("gives ties to the earlier candidate", function()

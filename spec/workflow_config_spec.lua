@@ -7,10 +7,10 @@ local w = require "helpers.workflow"
 
 -- Runs `lsrun SCRIPT CONFIG` with no Live Station behind it (nothing may
 -- be called); returns status, stdout, stderr.
-local function check(dir, script, name, text)
+local function check(dir, script, name, text, flag)
   local path = dir .. "/" .. name
   if text then w.write(path, text) end
-  local p = w.spawn(dir, "check", "./lsrun " .. w.quote(script) .. " " .. w.quote(path), {
+  local p = w.spawn(dir, "check", "./lsrun " .. w.quote(script) .. (flag and " " .. flag or "") .. " " .. w.quote(path), {
     LIVESTATION_ENDPOINT = "http://127.0.0.1:9", NCLOUD_ACCESS_KEY_ID = w.ACCESS_KEY,
     NCLOUD_SECRET_ACCESS_KEY = w.SECRET_KEY, LIVESTATION_STATE = dir .. "/state.db",
   })
@@ -110,6 +110,24 @@ return {
     ), err)
   end)
 
+  it("scheduled_broadcast: --check and a first start refuse a show whose start is past", function()
+    local text = [[
+return { channel = { name = "evening_news", cdn = { profile_id = 1 } },
+  starts = "2020-11-22T19:00:00", ends = "2099-11-22T20:00:00", zone = "Asia/Seoul", grcae = "1m" }
+]]
+    local status, out, err = check(dir, "scripts/scheduled_broadcast.lua", "late.lua", text)
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.equal('late.lua: grcae: unknown setting; did you mean "grace"?\n', err)
+    w.write(dir .. "/late.lua", (text:gsub(', grcae = "1m"', "")))
+    for _, flag in ipairs { "--check", false } do
+      status, out, err = check(dir, "scripts/scheduled_broadcast.lua", "late.lua", nil, flag or nil)
+      assert.equal(2, status)
+      assert.equal("", out)
+      assert.equal("late.lua: starts: 2020-11-22T19:00:00+09:00 is already past\n", err)
+    end
+  end)
+
   it("scheduled_broadcast: JSON configs, unreadable files and no argument", function()
     local status, _, err = check(dir, "scripts/scheduled_broadcast.lua", "show.json",
       '{"channel": {"name": "news", "cdn": {"profile_id": 1}}, "starts": "+1m", "ends": "+2m", "zone": "Mars/Olympus"}')
@@ -194,7 +212,8 @@ return {
     assert.equal(lines(
       'vod.lua: at_end: expected one of "keep", "delete", got "stop"',
       "vod.lua: programme[1].files[1]: the file must end in .mp4, got \"vods/a.mov\"",
-      "vod.lua: programme[2].files: needs at least one entry"
+      "vod.lua: programme[2].files: needs at least one entry",
+      "vod.lua: programme[2].at: must be after programme[1].at" -- not hidden by the others
     ), err)
     status, _, err = check(dir, "scripts/vod2live_programme.lua", "order.lua", [[
 return {

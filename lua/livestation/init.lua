@@ -43,7 +43,14 @@ M.schedule = schedule
 M.at, M.every, M.cron, M.jobs = schedule.at, schedule.every, schedule.cron, schedule.jobs
 M.state, M.webhook, M.on = schedule.state, schedule.webhook, schedule.on
 
--- building blocks for workflows
-M.time = require "livestation.time"
+-- building blocks for workflows, loaded when first used
+local LAZY = { time = "livestation.time", config = "livestation.config" }
+setmetatable(M, { __index = function(t, k)
+  local name = LAZY[k]
+  if not name then return nil end
+  local v = require(name)
+  rawset(t, k, v)
+  return v
+end })
 
 return M

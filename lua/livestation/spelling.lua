@@ -6,21 +6,27 @@ local M = {}
 
 local min = math.min
 
--- The number of single-byte insertions, deletions and substitutions that
--- turn a into b.
+-- The number of single-byte insertions, deletions, substitutions and
+-- swaps of two neighbours that turn a into b (optimal string alignment:
+-- "grcae" is one swap from "grace").
 function M.distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
+  local rows = { [0] = {} }
+  for j = 0, #b do rows[0][j] = j end
   for i = 1, #a do
-    local cur = { [0] = i }
+    local cur, prev = { [0] = i }, rows[i - 1]
     local ai = a:byte(i)
     for j = 1, #b do
-      local cost = ai == b:byte(j) and 0 or 1
-      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      local bj = b:byte(j)
+      local d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ai == bj and 0 or 1))
+      if i > 1 and j > 1 and ai == b:byte(j - 1) and a:byte(i - 1) == bj then
+        d = min(d, rows[i - 2][j - 2] + 1)
+      end
+      cur[j] = d
     end
-    prev = cur
+    rows[i] = cur
+    rows[i - 2] = i > 2 and nil or rows[i - 2] -- two rows back is all a swap needs
   end
-  return prev[#b]
+  return rows[#a][#b]
 end
 
 -- The candidate closest to word, ignoring case, when it is within reach:

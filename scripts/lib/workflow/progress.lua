@@ -7,7 +7,7 @@
 -- and a summary table at the end. Lines go to stdout and are flushed at
 -- once, so a log file or a pipe shows them as they happen.
 
-local times = require "workflow.times"
+local time = require("livestation").time
 
 local M = {}
 
@@ -22,7 +22,7 @@ function M.new(o)
 end
 
 function Progress:line(text)
-  self.out:write("[", times.clock(self.now(), self.zone), "] ", text, "\n")
+  self.out:write("[", time.clock(self.now(), self.zone), "] ", text, "\n")
   self.out:flush()
 end
 
@@ -45,7 +45,7 @@ function Progress:problem(j, fmt, ...)
   self:loud("%s", text)
   j:update("problems", function(list)
     list = list or {}
-    list[#list + 1] = times.clock(self.now(), self.zone) .. " " .. text
+    list[#list + 1] = time.clock(self.now(), self.zone) .. " " .. text
     return list
   end)
 end

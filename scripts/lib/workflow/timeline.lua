@@ -14,8 +14,8 @@
 --   }
 
 local livestation = require "livestation"
+local time = livestation.time
 local lock_mod = require "workflow.lock"
-local times = require "workflow.times"
 
 local M = {}
 
@@ -54,7 +54,7 @@ local function job_fn(o, i)
     local ph = o.phases[i]
     if ctx.lateness and ctx.lateness > M.LATE and not o.journal:done("phase." .. ph.name) then
       o.progress:say("%s is due since %s (%s ago): running it now", ph.name,
-        times.clock(ctx.scheduled, o.zone), times.span(ctx.lateness))
+        time.clock(ctx.scheduled, o.zone), time.span(ctx.lateness))
     end
     local ok, err = pcall(advance, o, i, ctx)
     if not ok then

@@ -1,14 +1,38 @@
--- Config files of the workflows: a Lua file that returns a table (run
--- with nothing in scope but env("NAME"), which reads the environment, so
--- keys need not be written into the file), or a JSON object (.json).
--- from_args checks it against a schema and, when anything is wrong,
--- prints one line per problem ("FILE: path: message") on stderr and ends
--- the process with status 2 before anything is done.
+-- livestation.config: a config table checked against a schema, every
+-- problem reported at once with its path and, for a mistyped name, a
+-- "did you mean".
+--
+--   local config = require("livestation").config
+--   local T = config.types
+--   local SHOW = T.record { name = T.name {}, starts = T.time {},
+--                           grace = T.duration { default = "2m" } }
+--   local cfg, problems = config.check(SHOW, { name = "news", strats = "+1h" })
+--   --> nil, { 'starts: required: a time such as ...',
+--   --          'strats: unknown setting; did you mean "starts"?' }
+--
+-- Config files are a Lua file that returns a table (run with nothing in
+-- scope but env("NAME"), which reads the environment, so keys need not be
+-- written into the file), or a JSON object (.json). from_args checks the
+-- file named on the command line and, when anything is wrong, prints one
+-- line per problem ("FILE: path: message") on stderr and ends the process
+-- with status 2 before anything is done.
 
 local json = require "livestation.json"
-local schema = require "workflow.schema"
+local schema = require "livestation.config.types"
 
 local M = {}
+
+M.types = schema.types
+M.repr = schema.repr
+M.join = schema.join
+
+-- check(type, value) -> the normalised value, or nil; and the list of
+-- problem lines (empty when there is none).
+function M.check(t, v)
+  local out, problems = schema.check(t, v)
+  if #problems > 0 then return nil, problems end
+  return out, problems
+end
 
 local function read(path)
   local f, err = io.open(path, "rb")
@@ -73,9 +97,7 @@ end
 function M.load(path, spec)
   local raw, err = M.read(path)
   if not raw then return nil, { err } end
-  local cfg, problems = schema.check(spec, raw)
-  if #problems > 0 then return nil, problems end
-  return cfg
+  return M.check(spec, raw)
 end
 
 -- Prints why and ends the process: status 2, as for a usage error.
@@ -88,8 +110,11 @@ end
 
 -- The checked config named by the script's arguments (CONFIG, or
 -- --check CONFIG: check it, say so and exit); exits on problems.
--- Returns the config and its path.
-function M.from_args(args, spec, usage)
+-- Returns the config and its path, and whether it is only checked.
+-- opts.ahead(cfg, add): problems that only matter before the work begins
+-- (a start already past); --check runs it, and the script runs it itself
+-- on a first start (M.ahead) but not when it resumes work under way.
+function M.from_args(args, spec, usage, opts)
   local check_only = args[1] == "--check"
   local path = check_only and args[2] or args[1]
   if not path or path == "" or path:sub(1, 1) == "-" then
@@ -98,11 +123,20 @@ function M.from_args(args, spec, usage)
   end
   local cfg, problems = M.load(path, spec)
   if not cfg then M.fail(path, problems) end
+  if check_only and opts and opts.ahead then M.ahead(cfg, path, opts.ahead) end
   if check_only then
     io.stdout:write(path, ": ok\n")
     os.exit(0)
   end
   return cfg, path
+end
+
+-- Runs ahead(cfg, add) and ends the process as fail() does when it adds
+-- any problem.
+function M.ahead(cfg, path, ahead)
+  local problems = {}
+  ahead(cfg, function(p, message) problems[#problems + 1] = p .. ": " .. message end)
+  if #problems > 0 then M.fail(path, problems) end
 end
 
 return M

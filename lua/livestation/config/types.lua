@@ -1,15 +1,15 @@
--- Declarative checks of a workflow's config: each setting has a type that
--- knows what it accepts, its default, and how to say what is wrong. A
--- check reports every problem at once, each as "path: message", and
--- returns the config with defaults filled in and values normalised
+-- The types of livestation.config and the check itself: each setting has
+-- a type that knows what it accepts, its default, and how to say what is
+-- wrong. A check reports every problem at once, each as "path: message",
+-- and returns the config with defaults filled in and values normalised
 -- (durations in seconds, files as {bucket, path}).
 --
---   local T = schema.types
+--   local T = config.types
 --   local SHOW = T.record { name = T.name {}, grace = T.duration { default = 120 } }
---   local cfg, problems = schema.check(SHOW, raw)
+--   local cfg, problems = config.check(SHOW, raw)
 
 local spelling = require "livestation.spelling"
-local times = require "workflow.times"
+local times = require "livestation.time"
 
 local M = {}
 local T = {}
@@ -40,7 +40,10 @@ local Ctx = {}
 Ctx.__index = Ctx
 
 function Ctx:add(path, message)
-  self.problems[#self.problems + 1] = (path ~= "" and path .. ": " or "") .. message
+  local line = (path ~= "" and path .. ": " or "") .. message
+  if self.seen[line] then return end
+  self.seen[line] = true
+  self.problems[#self.problems + 1] = line
 end
 
 local function join(path, key)
@@ -52,9 +55,8 @@ M.join = join
 -- Checks v (nil when absent) against type t at path; returns the value.
 local function check(t, v, ctx, path)
   if v == nil then
-    if t.default ~= nil then
-      if type(t.default) == "table" then return check(t, {}, ctx, path) end
-      return t.default
+    if t.default ~= nil then -- written as a config would write it ("2m")
+      return check(t, type(t.default) == "table" and {} or t.default, ctx, path)
     end
     if not t.optional then ctx:add(path, "required: " .. t.what) end
     return nil
@@ -68,7 +70,7 @@ end
 
 -- check(type, value) -> normalised value, list of problem lines.
 function M.check(t, v)
-  local ctx = setmetatable({ problems = {} }, Ctx)
+  local ctx = setmetatable({ problems = {}, seen = {} }, Ctx)
   local out = check(t, v, ctx, "")
   return out, ctx.problems
 end
@@ -168,7 +170,7 @@ function T.time(o)
   o = o or {}
   return make(o, 'a time such as "2026-11-22T19:00:00", "2026-11-22T19:00:00+09:00", '
     .. '"+10m" (from the first start) or epoch seconds', function(v)
-    if not times.time(v, times.zone("UTC"), 0) then return nil end
+    if not times.resolve(v, "UTC", 0) then return nil end
     return v
   end)
 end
@@ -229,7 +231,7 @@ end
 function T.either(a, b, o)
   o = o or {}
   return make(o, a.what .. ", or " .. b.what, function(v, ctx, path)
-    local probe = setmetatable({ problems = {} }, Ctx)
+    local probe = setmetatable({ problems = {}, seen = {} }, Ctx)
     local out = a.accept(v, probe, path)
     if out ~= nil and #probe.problems == 0 then return out end
     local why
@@ -293,8 +295,11 @@ function T.record(fields, o)
     end
     local out = {}
     for _, k in ipairs(known) do out[k] = check(fields[k], v[k], ctx, join(path, k)) end
-    if o.check and #ctx.problems == 0 then
-      o.check(out, function(p, message) ctx:add(join(path, p), message) end)
+    -- checks across settings run even when others have problems, so one
+    -- problem does not hide another; one that needs a setting that is
+    -- missing or wrong (it raises on the nil) adds nothing
+    if o.check then
+      pcall(o.check, out, function(p, message) ctx:add(join(path, p), message) end)
     end
     return out
   end)
