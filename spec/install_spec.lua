@@ -85,7 +85,7 @@ describe("make install into a temporary prefix #foreign", function()
       "share/lua/5.4/livestation/catalogue.lua", "share/lua/5.4/livestation/emulator/init.lua",
       "lib/lua/5.4/livestation/core.so", "share/livestation/meta/livestation.lua",
       "share/livestation/systemd/lsrun@.service", "share/livestation/scripts/scheduled_broadcast.lua",
-      "share/livestation/scripts/lib/workflow/config.lua",
+      "share/livestation/scripts/examples/demo_broadcast.lua",
     } do
       assert.equal(0, (run("test -f " .. q(prefix .. "/" .. path))), path .. " is installed")
     end
