@@ -91,11 +91,15 @@ bench: all
 	@./lsrun bench/emulator_bench.lua 5 32
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
 
-# written to a temporary file first: a failed run leaves the table untouched
+# written to temporary files first: a failed run leaves both tables
+# untouched (the call table and the lazily loaded docs table)
+API ?= api
+CAT ?= lua/livestation/catalogue
 catalogue:
-	@lua5.4 tools/gen_catalogue.lua api > lua/livestation/catalogue.lua.tmp \
-	  || { rm -f lua/livestation/catalogue.lua.tmp; exit 1; }
-	@mv lua/livestation/catalogue.lua.tmp lua/livestation/catalogue.lua
+	@lua5.4 tools/gen_catalogue.lua $(API) > $(CAT).lua.tmp \
+	  && lua5.4 tools/gen_catalogue.lua --docs $(API) > $(CAT)_docs.lua.tmp \
+	  || { rm -f $(CAT).lua.tmp $(CAT)_docs.lua.tmp; exit 1; }
+	@mv $(CAT).lua.tmp $(CAT).lua && mv $(CAT)_docs.lua.tmp $(CAT)_docs.lua
 
 build/livestation.pc: dist/livestation.pc.in build/datadir.stamp
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \

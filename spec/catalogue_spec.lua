@@ -2,6 +2,7 @@
 -- specification it is generated from, and the patterns it holds.
 
 local catalogue = require "livestation.catalogue"
+local docs = require "livestation.catalogue_docs"
 local pattern = require "livestation.pattern"
 
 -- The repository root, from this file's own path.
@@ -45,10 +46,34 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+-- A PARAM list with its documentation put back (docs are keyed by
+-- dotted path, array items through the array's name).
+local function merge_params(params, pdocs, prefix)
+  local out = {}
+  for i, p in ipairs(params) do
+    local m, path = {}, prefix .. p.name
+    for k, v in pairs(p) do m[k] = v end
+    for k, v in pairs(pdocs[path] or {}) do m[k] = v end
+    if p.fields then m.fields = merge_params(p.fields, pdocs, path .. ".") end
+    out[i] = m
+  end
+  return out
+end
+
+-- An operation as the description has it: the call table's fields and
+-- the documentation table's, together.
+local function merged(op)
+  local d, m = docs.operations[op.id] or {}, {}
+  for k, v in pairs(op) do m[k] = v end
+  for k, v in pairs(d) do if k ~= "params" then m[k] = v end end
+  m.params = merge_params(op.params, d.params or {}, "")
+  return m
+end
+
 local function all_ops()
   local list = {}
   for _, s in ipairs(catalogue.sections) do
-    for _, op in ipairs(s.operations) do list[#list + 1] = op end
+    for _, op in ipairs(s.operations) do list[#list + 1] = merged(op) end
   end
   return list
 end
@@ -119,6 +144,7 @@ describe("catalogue", function()
       end
     end
     walk(catalogue, "catalogue")
+    walk(docs, "catalogue_docs")
     assert.are.same({}, floats)
     local create = catalogue.sections[1].operations[1]
     assert.are.equal("integer", math.type(create.params[1].minLength))
@@ -133,7 +159,7 @@ describe("catalogue", function()
     assert.are.equal("OPEN_API_INVALID_REGION_CODE", catalogue.errors[250020].name)
     assert.is_nil(catalogue.errors["250000"])
     for code in pairs(catalogue.errors) do assert.are.equal("integer", math.type(code)) end
-    assert.are.equal(401, catalogue.gateway_errors["200"].http)
+    assert.are.equal(401, docs.gateway_errors["200"].http)
   end)
 
   it("names every code the public error table names (250000-250021)", function()
@@ -157,9 +183,9 @@ describe("catalogue", function()
 
   it("carries the callback payload", function()
     local names = {}
-    for _, f in ipairs(catalogue.callback_payload.fields) do names[#names + 1] = f.name end
+    for _, f in ipairs(docs.callback_payload.fields) do names[#names + 1] = f.name end
     assert.are.same({ "id", "logLevel", "channelId", "event", "timestamp" }, names)
-    assert.are.equal("STREAM_RESERVE", catalogue.callback_payload.eventTypes[1].name)
+    assert.are.equal("STREAM_RESERVE", docs.callback_payload.eventTypes[1].name)
   end)
 
   it("keeps UTF-8 readable in the generated source", function()
@@ -195,13 +221,53 @@ describe("catalogue", function()
       local out, ok = run(gen .. " " .. shell_quote(API_DIR))
       assert.is_true(ok)
       assert.is_true(out == read(ROOT .. "/lua/livestation/catalogue.lua"),
-        "catalogue.lua is stale: regenerate with tools/gen_catalogue.lua")
+        "catalogue.lua is stale: regenerate with make catalogue")
+    end)
+
+    it("matches the committed catalogue_docs.lua", function()
+      local out, ok = run(gen .. " --docs " .. shell_quote(API_DIR))
+      assert.is_true(ok)
+      assert.is_true(out == read(ROOT .. "/lua/livestation/catalogue_docs.lua"),
+        "catalogue_docs.lua is stale: regenerate with make catalogue")
+    end)
+
+    it("keeps prose, provenance and response shapes out of the call table", function()
+      local text = read(ROOT .. "/lua/livestation/catalogue.lua")
+      for _, word in ipairs { "summary", "notes", "response", "title", "source", "http_basis", "when",
+        "description", "callback_payload", "gateway_errors" } do
+        assert.is_nil(text:find("\n%s*" .. word .. " = "), word)
+      end
+      assert.is_true(#text * 4 < #read(ROOT .. "/lua/livestation/catalogue_docs.lua"))
     end)
 
     it("reads LIVESTATION_API_DIR when no folder is given", function()
       local out, ok = run("LIVESTATION_API_DIR=" .. shell_quote(API_DIR) .. " " .. gen)
       assert.is_true(ok)
       assert.is_true(out == read(ROOT .. "/lua/livestation/catalogue.lua"))
+    end)
+
+    it("make catalogue leaves both tables untouched when generation fails", function()
+      local dir = os.tmpname()
+      os.remove(dir)
+      assert.is_true(os.execute("mkdir -p " .. shell_quote(dir .. "/api/ops")))
+      assert.is_true(os.execute("cp " .. shell_quote(API_DIR .. "/ops/channel.json") .. " " .. shell_quote(dir .. "/api/ops/")))
+      local f = assert(io.open(dir .. "/api/errors.json", "w"))
+      f:write('{"250000": {"name": "EXCEPTION", ') -- cut short
+      f:close()
+      for _, name in ipairs { "catalogue.lua", "catalogue_docs.lua" } do
+        f = assert(io.open(dir .. "/" .. name, "w"))
+        f:write("old " .. name)
+        f:close()
+      end
+      local out, ok = run("make -s -C " .. shell_quote(ROOT) .. " catalogue API=" .. shell_quote(dir .. "/api") ..
+        " CAT=" .. shell_quote(dir .. "/catalogue") .. " 2>&1")
+      assert.is_falsy(ok)
+      assert.matches("gen_catalogue: .*errors%.json", out)
+      assert.are.equal("old catalogue.lua", read(dir .. "/catalogue.lua"))
+      assert.are.equal("old catalogue_docs.lua", read(dir .. "/catalogue_docs.lua"))
+      assert.is_false(exists(dir .. "/catalogue.lua.tmp"))
+      assert.is_false(exists(dir .. "/catalogue_docs.lua.tmp"))
+      os.execute("rm -rf " .. shell_quote(dir))
     end)
 
     it("fails with a message on a folder without operations", function()
@@ -224,11 +290,20 @@ describe("catalogue", function()
       end
       for _, section in ipairs(catalogue.sections) do
         local doc = cjson.decode(read(API_DIR .. "/ops/" .. section.file))
-        assert.are.same(norm(doc.operations), section.operations)
+        local ops = {}
+        for i, op in ipairs(section.operations) do ops[i] = merged(op) end
+        assert.are.same(norm(doc.operations), ops)
       end
       local errs = cjson.decode(read(API_DIR .. "/errors.json"))
-      assert.are.same(norm(errs["250119"]), catalogue.errors[250119])
-      assert.are.same(norm(errs.apigw), catalogue.gateway_errors)
+      for key, e in pairs(errs) do
+        if key ~= "apigw" then
+          local code, both = math.tointeger(tonumber(key)), {}
+          for k, v in pairs(catalogue.errors[code]) do both[k] = v end
+          for k, v in pairs(docs.errors[code] or {}) do both[k] = v end
+          assert.are.same(norm(e), both, key)
+        end
+      end
+      assert.are.same(norm(errs.apigw), docs.gateway_errors)
     end)
   end)
 end)

@@ -143,6 +143,52 @@ describe("lsrun", function()
     assert.equal(2, status)
   end)
 
+  -- usage and "did you mean" for a missing or mistyped operation
+  it("help: prints the usage when no operation is given", function()
+    local status, out = run("help")
+    assert.equal(0, status)
+    assert.matches("^usage: lsrun", out)
+    assert.matches("lsrun help OP", out)
+  end)
+
+  it("help: suggests the operation a mistyped id was meant to be", function()
+    local status, out, err = run("help shortclp.create")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.equal("lsrun help: unknown operation 'shortclp.create'; did you mean 'shortclip.create'? " ..
+      "(lsrun ops lists them)\n", err)
+    status, _, err = run("help zzzzzzzzzz")
+    assert.equal(2, status)
+    assert.equal("lsrun help: unknown operation 'zzzzzzzzzz' (lsrun ops lists them)\n", err)
+  end)
+
+  it("call: asks which operation, with the usage, when none is given", function()
+    local status, out, err = run("call")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.matches("^lsrun call: which operation%? %(lsrun ops lists them%)\nusage: lsrun %[options%] call OP", err)
+    assert.is_nil(err:find("nil", 1, true))
+  end)
+
+  it("call: prints its usage for --help", function()
+    local status, out = run("call --help")
+    assert.equal(0, status)
+    assert.matches("^usage: lsrun %[options%] call OP %[name=value %.%.%.%] %[%-%-body JSON%]", out)
+  end)
+
+  it("call: suggests the operation a mistyped id was meant to be, and sends nothing", function()
+    local status, out, err = run("--dry-run call chanel.get channelId=ls-1")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.equal("lsrun call: unknown operation 'chanel.get'; did you mean 'channel.get'? (lsrun ops lists them)\n", err)
+  end)
+
+  it("call: says so when nothing comes close", function()
+    local status, _, err = run("call " .. sh_quote("nothing.like.it.at.all"))
+    assert.equal(2, status)
+    assert.equal("lsrun call: unknown operation 'nothing.like.it.at.all' (lsrun ops lists them)\n", err)
+  end)
+
   it("prints what it would send with --dry-run, and sends nothing", function()
     local status, out = run("--dry-run call channel.get channelId=ls-20240101000000-AbCdE",
       { LIVESTATION_ENDPOINT = "http://127.0.0.1:1" })

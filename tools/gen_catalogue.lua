@@ -1,14 +1,22 @@
--- Generates lua/livestation/catalogue.lua from the API specification.
+-- Generates the operation table from the API description, as two files:
 --
 --   lua5.4 tools/gen_catalogue.lua [API_DIR] > lua/livestation/catalogue.lua
+--   lua5.4 tools/gen_catalogue.lua --docs [API_DIR] > lua/livestation/catalogue_docs.lua
 --
 -- API_DIR defaults to $LIVESTATION_API_DIR, else api/ (the repository's own
 -- description, the single source of truth).
--- It reads every ops/*.json (sorted by file name) and errors.json and writes
--- one Lua source file. The output is deterministic: object keys sorted,
--- arrays in order, integral numbers as integer literals (cjson decodes every
--- number as a float), JSON null left out. Nothing is dropped: titles, notes,
--- sources and response shapes are read by help and docs.
+-- It reads every ops/*.json (sorted by file name) and errors.json. The
+-- first file holds what calls and validation need and is loaded at start
+-- by whoever calls the API: each operation's id, method, path and PARAMs
+-- (name, in, type, required and the limits), each error code's name,
+-- message and status. The second (--docs) holds the rest and is loaded
+-- only by help, the emulator and docs: titles, summaries, notes, sources,
+-- per-operation error lists, response shapes, PARAM summaries and `when`
+-- texts (keyed by dotted path), error provenance, the gateway's codes and
+-- the callback payload. Together they hold every member of the
+-- description. The output is deterministic: object keys sorted, arrays in
+-- order, integral numbers as integer literals (cjson decodes every number
+-- as a float), JSON null left out.
 
 local cjson = require "cjson"
 
@@ -139,11 +147,58 @@ function write_value(out, v, indent, where)
   end
 end
 
+---------------------------------------------------------------- split
+
+-- What a call and its validation read; everything else is documentation.
+local CALL_OP = { id = true, method = true, path = true, params = true }
+local CALL_PARAM = { name = true, ["in"] = true, type = true, required = true, enum = true,
+  min = true, max = true, minLength = true, maxLength = true, pattern = true, default = true,
+  items = true, fields = true }
+local CALL_ERROR = { name = true, message = true, http = true }
+
+-- PARAMs for calls; their prose goes to docs[dotted path] (array items are
+-- reached through the array's name, as ops.param does).
+local function split_params(params, prefix, docs)
+  local call = {}
+  for i, p in ipairs(params) do
+    local c, d, path = {}, {}, prefix .. p.name
+    for k, v in pairs(p) do
+      if k == "fields" then
+        c.fields = split_params(v, path .. ".", docs)
+      elseif CALL_PARAM[k] then
+        c[k] = v
+      else
+        d[k] = v
+      end
+    end
+    if next(d) then docs[path] = d end
+    call[i] = c
+  end
+  return call
+end
+
+local function split_op(op)
+  local call, docs = {}, {}
+  for k, v in pairs(op) do
+    if k == "params" then
+      docs.params = {}
+      call.params = split_params(v, "", docs.params)
+      if next(docs.params) == nil then docs.params = nil end
+    elseif CALL_OP[k] then
+      call[k] = v
+    else
+      docs[k] = v
+    end
+  end
+  return call, docs
+end
+
 ---------------------------------------------------------------- main
 
-local dir = arg[1] or os.getenv("LIVESTATION_API_DIR") or "api"
+local want_docs = arg[1] == "--docs"
+local dir = arg[want_docs and 2 or 1] or os.getenv("LIVESTATION_API_DIR") or "api"
 
-local sections, callback_payload = {}, nil
+local sections, op_docs, callback_payload = {}, {}, nil
 local files = json_files(dir .. "/ops")
 if #files == 0 then fail("no ops/*.json under " .. dir) end
 for _, name in ipairs(files) do
@@ -152,6 +207,14 @@ for _, name in ipairs(files) do
   for k, v in pairs(doc) do
     if k == "callbackPayload" then
       callback_payload = v
+    elseif k == "operations" then
+      section.operations = {}
+      for i, op in ipairs(v) do
+        local call, docs = split_op(op)
+        section.operations[i] = call
+        if op_docs[op.id] then fail("duplicate operation id " .. tostring(op.id)) end
+        op_docs[op.id] = docs
+      end
     else
       section[k] = v
     end
@@ -161,11 +224,16 @@ end
 
 -- errors.json: Live Station codes become integer keys; the API gateway's
 -- own codes (under "apigw") are strings on the wire and stay strings.
-local errors, gateway_errors = {}, nil
+local errors, error_docs, gateway_errors = {}, {}, nil
 for k, v in pairs(read_json(dir .. "/errors.json")) do
   local code = k:match("^%d+$") and math.tointeger(tonumber(k))
   if code then
-    errors[code] = v
+    local call, docs = {}, {}
+    for f, x in pairs(v) do
+      if CALL_ERROR[f] then call[f] = x else docs[f] = x end
+    end
+    errors[code] = call
+    if next(docs) then error_docs[code] = docs end
   elseif k == "apigw" then
     gateway_errors = v
   else
@@ -173,16 +241,28 @@ for k, v in pairs(read_json(dir .. "/errors.json")) do
   end
 end
 
-local out = {
-  "-- Generated by tools/gen_catalogue.lua from the Live Station API\n",
-  "-- specification (ops/*.json, errors.json). Do not edit; regenerate.\n",
-  "return ",
-}
-write_value(out, {
-  sections = sections,
-  errors = errors,
-  gateway_errors = gateway_errors,
-  callback_payload = callback_payload,
-}, "", "catalogue")
+local out
+if want_docs then
+  out = {
+    "-- Generated by tools/gen_catalogue.lua --docs from the Live Station API\n",
+    "-- description (ops/*.json, errors.json): the prose, provenance and\n",
+    "-- response shapes, loaded lazily. Do not edit; regenerate.\n",
+    "return ",
+  }
+  write_value(out, {
+    operations = op_docs,
+    errors = error_docs,
+    gateway_errors = gateway_errors,
+    callback_payload = callback_payload,
+  }, "", "catalogue_docs")
+else
+  out = {
+    "-- Generated by tools/gen_catalogue.lua from the Live Station API\n",
+    "-- description (ops/*.json, errors.json): what calls and validation\n",
+    "-- need; the rest is in catalogue_docs.lua. Do not edit; regenerate.\n",
+    "return ",
+  }
+  write_value(out, { sections = sections, errors = errors }, "", "catalogue")
+end
 out[#out + 1] = "\n"
 io.stdout:write(concat(out))

@@ -15,7 +15,6 @@ local errors = require "livestation.errors"
 local credentials = require "livestation.credentials"
 local log = require "livestation.log"
 local httpdate = require "livestation.httpdate"
-local spelling = require "livestation.spelling"
 
 local M = {}
 
@@ -244,13 +243,6 @@ local function fix_clock_skew(self, err, date)
   return true
 end
 
--- The operation id closest to a mistyped one, for "did you mean".
-local function suggest(id)
-  local ids = {}
-  for i, op in ipairs(ops.all()) do ids[i] = op.id end
-  return spelling.closest(id, ids, math.max(2, #id // 3))
-end
-
 -- opts.extra: parameters the operation table does not know, sent as
 -- given ({query = {name = scalar}, body = {name = value}}). A name the
 -- table does know belongs in params, where it is validated.
@@ -296,7 +288,7 @@ function Client:call(id, params, opts)
   if type(id) ~= "string" then error("call: operation id must be a string", 2) end
   local op = ops.get(id)
   if not op then
-    local hint = suggest(id)
+    local hint = ops.suggest(id)
     return nil, errors.validation(id, nil, "operation", string.format(
       "unknown operation '%s'%s (lsrun ops lists them)", id, hint and ("; did you mean '" .. hint .. "'?") or ""))
   end

@@ -2,8 +2,10 @@
 -- generated catalogue, with lookups the client, validator, emulator and
 -- help share, and a router from (method, path) back to an operation.
 --
--- Each op carries the catalogue's fields (id, title, summary, method, path,
--- params, response, errors, notes, source) plus, computed once here:
+-- Each op carries the call table's fields (id, method, path, params);
+-- its documentation (title, summary, notes, source, errors, response)
+-- reads through from catalogue_docs.lua, loaded the first time one of
+-- them is asked for. Computed once here:
 --   op.section        the section name ("channel")
 --   op.path_params    ordered names of the path template's placeholders
 --   op.query_params   PARAMs that go to the query string, in table order
@@ -11,9 +13,11 @@
 --   op.by_name        top-level PARAM by name
 --   op.param(name)    PARAM by name or dotted path ("cdn.profileId");
 --                     op:param(name) works as well
--- PARAM tables are the catalogue's own and must not be modified.
+-- PARAM tables are the catalogue's own and must not be modified; their
+-- summary and `when` texts are in ops.param_docs(op, name).
 
 local catalogue = require "livestation.catalogue"
+local spelling = require "livestation.spelling"
 local url = require "livestation.url"
 
 local M = {}
@@ -38,8 +42,24 @@ local function lookup(op, name)
   return p
 end
 
+-- The documentation table, required on first use: help, the emulator
+-- and docs read it; calls and validation never do.
+local function docs()
+  return require "livestation.catalogue_docs"
+end
+
+local DOC_FIELDS = { title = true, summary = true, notes = true, source = true, errors = true,
+  response = true }
+local OP_MT = {
+  __index = function(op, k)
+    if not DOC_FIELDS[k] then return nil end
+    local d = docs().operations[rawget(op, "id")]
+    return d and d[k]
+  end,
+}
+
 local function make_op(raw, section)
-  local op = {}
+  local op = setmetatable({}, OP_MT)
   for k, v in pairs(raw) do op[k] = v end
   op.section = section
   op.params = raw.params or {}
@@ -73,6 +93,25 @@ for _, s in ipairs(catalogue.sections) do
     section.operations[#section.operations + 1] = op
   end
   sections[#sections + 1] = section
+end
+
+-- A PARAM's documentation, { summary =, when = } (either may be nil),
+-- by name or dotted path as op.param takes it.
+function M.param_docs(op, name)
+  local d = docs().operations[op.id]
+  return d and d.params and d.params[name] or {}
+end
+
+-- The documentation table itself (operations by id, error provenance,
+-- the gateway's codes, the callback payload).
+M.docs = docs
+
+-- The operation id closest to a mistyped one, for "did you mean", or nil.
+function M.suggest(id)
+  if type(id) ~= "string" then return nil end
+  local ids = {}
+  for i, op in ipairs(all) do ids[i] = op.id end
+  return spelling.closest(id, ids, math.max(2, #id // 3))
 end
 
 -- The op with this id, or nil.

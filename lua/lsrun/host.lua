@@ -22,7 +22,7 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
        lsrun [options] -e CODE            run a chunk of Lua
        lsrun [options] call OP [name=value ...] [--body JSON]
        lsrun ops                          list every operation by group
-       lsrun help OP                      an operation's method, path and parameters
+       lsrun help OP                      what an operation takes and returns, with an example
        lsrun jobs [--state FILE] [--json] named jobs: last and next run, outcome
        lsrun emulator [--host H] [--port N] [--access-key K] [--secret-key S]
                       [--speed F] [--state FILE] [--lenient-signature]
@@ -194,6 +194,7 @@ function M.main(argv)
     table.remove(rest, 1)
     local operations = require "lsrun.operations"
     if cmd == "ops" then return operations.list(io.stdout) end
+    if cmd == "help" and not rest[1] then io.stdout:write(M.USAGE) return 0 end
     if cmd == "help" then return operations.help(rest[1], io.stdout, io.stderr) end
     if cmd == "emulator" then return require("lsrun.emulator").main(rest) end
     if cmd == "jobs" then

@@ -6,18 +6,6 @@ local json = require "livestation.json"
 
 local M = {}
 
-local function param_list(op)
-  local out = {}
-  local function walk(params, prefix)
-    for _, p in ipairs(params) do
-      out[#out + 1] = { p = p, name = prefix .. p.name }
-      if p.fields then walk(p.fields, prefix .. p.name .. (p.type == "array" and "[]." or ".")) end
-    end
-  end
-  walk(op.params, "")
-  return out
-end
-
 local function find_param(params, name)
   for _, p in ipairs(params or {}) do
     if p.name == name then return p end
@@ -96,16 +84,26 @@ local function error_data(err)
   return out
 end
 
+M.CALL_USAGE = [[
+usage: lsrun [options] call OP [name=value ...] [--body JSON]
+  OP            an operation id (lsrun ops lists them; lsrun help OP describes one)
+  name=value    a parameter; dotted names reach into objects (cdn.createCdn=true),
+                arrays take a,b,c or JSON
+  --body JSON   parameters as one JSON object
+  prints the result as JSON; exits 1 when the call fails, 2 on a usage error
+]]
+
 -- lsrun call OP name=value ... [--body JSON]
 function M.call(client_factory, words, out, errout)
   local id = words[1]
-  if not id then
-    errout:write("lsrun call: which operation? (lsrun ops lists them)\n")
-    return 2
+  if id == "--help" or id == "-h" then
+    out:write(M.CALL_USAGE)
+    return 0
   end
-  local op = ops.get(id)
+  local op = id and ops.get(id)
   if not op then
-    errout:write(string.format("lsrun call: unknown operation '%s' (lsrun ops lists them)\n", id))
+    errout:write(require("lsrun.help").unknown("call", id), "\n")
+    if not id then errout:write(M.CALL_USAGE) end
     return 2
   end
   local params, perr = M.parse_params(op, { table.unpack(words, 2) })
@@ -134,55 +132,9 @@ function M.list(out)
   return 0
 end
 
-local function limits(p)
-  local parts = {}
-  if p.enum then
-    local vals = {}
-    for _, v in ipairs(p.enum) do vals[#vals + 1] = tostring(v) end
-    parts[#parts + 1] = "one of " .. table.concat(vals, "|")
-  end
-  if p.minLength or p.maxLength then
-    parts[#parts + 1] = string.format("length %s..%s", p.minLength or 0, p.maxLength or "")
-  end
-  if p.min or p.max then
-    parts[#parts + 1] = string.format("%s %s..%s", p.type == "array" and "items" or "range",
-      p.min or "", p.max or "")
-  end
-  if p.pattern then parts[#parts + 1] = "pattern " .. p.pattern end
-  if p.items then parts[#parts + 1] = "items " .. p.items end
-  if p.default ~= nil then parts[#parts + 1] = "default " .. tostring(p.default) end
-  return table.concat(parts, "; ")
-end
-
--- lsrun help OP
+-- lsrun help [OP]
 function M.help(id, out, errout)
-  local op = id and ops.get(id)
-  if not op then
-    errout:write(string.format("lsrun help: unknown operation '%s' (lsrun ops lists them)\n", tostring(id)))
-    return 2
-  end
-  out:write(string.format("%s: %s\n  %s\n\n  %s %s\n\n", op.id, op.title or "", op.summary or "",
-    op.method, op.path))
-  local list = param_list(op)
-  if #list == 0 then
-    out:write("  no parameters\n")
-  else
-    out:write("  parameters:\n")
-    for _, e in ipairs(list) do
-      local p = e.p
-      local req = p.required == true and "required"
-        or p.required == "conditional" and "conditional" or "optional"
-      out:write(string.format("    %-34s %-8s %-6s %-11s %s\n", e.name, p.type, p["in"], req, limits(p)))
-      if p.when then out:write(string.format("    %-34s when: %s\n", "", p.when)) end
-      if p.summary then out:write(string.format("    %-34s %s\n", "", p.summary)) end
-    end
-  end
-  if op.errors and #op.errors > 0 then
-    local codes = {}
-    for _, c in ipairs(op.errors) do codes[#codes + 1] = tostring(c) end
-    out:write("\n  errors: ", table.concat(codes, ", "), "\n")
-  end
-  return 0
+  return require("lsrun.help").main(id, out, errout)
 end
 
 return M

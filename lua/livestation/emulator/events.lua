@@ -5,12 +5,12 @@
 -- Codes are the documented ones (catalogue callbackPayload.eventTypes);
 -- emit() refuses any other, so the journal never shows an invented code.
 
-local catalogue = require "livestation.catalogue"
+local catalogue_docs = require "livestation.catalogue_docs"
 
 local M = {}
 
 local LEVEL = {}
-for _, t in ipairs(catalogue.callback_payload.eventTypes) do LEVEL[t.name] = t.logLevel end
+for _, t in ipairs(catalogue_docs.callback_payload.eventTypes) do LEVEL[t.name] = t.logLevel end
 
 -- The channel (of any kind) an event belongs to, for its endpoint.
 local function find_channel(world, id)
