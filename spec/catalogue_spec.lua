@@ -3,6 +3,7 @@
 
 local catalogue = require "livestation.catalogue"
 local docs = require "livestation.catalogue_docs"
+local ops = require "livestation.ops"
 local pattern = require "livestation.pattern"
 
 -- The repository root, from this file's own path.
@@ -46,27 +47,13 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
--- A PARAM list with its documentation put back (docs are keyed by
--- dotted path, array items through the array's name).
-local function merge_params(params, pdocs, prefix)
-  local out = {}
-  for i, p in ipairs(params) do
-    local m, path = {}, prefix .. p.name
-    for k, v in pairs(p) do m[k] = v end
-    for k, v in pairs(pdocs[path] or {}) do m[k] = v end
-    if p.fields then m.fields = merge_params(p.fields, pdocs, path .. ".") end
-    out[i] = m
-  end
-  return out
-end
-
 -- An operation as the description has it: the call table's fields and
 -- the documentation table's, together.
 local function merged(op)
   local d, m = docs.operations[op.id] or {}, {}
   for k, v in pairs(op) do m[k] = v end
   for k, v in pairs(d) do if k ~= "params" then m[k] = v end end
-  m.params = merge_params(op.params, d.params or {}, "")
+  m.params = ops.documented_params(op)
   return m
 end
 

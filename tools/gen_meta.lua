@@ -300,7 +300,7 @@ local function group(node)
     local op = node.children[name].op
     if op then
       local params = "livestation.params." .. op.id
-      class(params, op.params, param_optional, op.id .. " parameters")
+      class(params, ops.documented_params(op), param_optional, op.id .. " parameters")
       flush(param_optional)
       local result = result_type(op)
       emit("")

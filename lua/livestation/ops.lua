@@ -13,8 +13,8 @@
 --   op.by_name        top-level PARAM by name
 --   op.param(name)    PARAM by name or dotted path ("cdn.profileId");
 --                     op:param(name) works as well
--- PARAM tables are the catalogue's own and must not be modified; their
--- summary and `when` texts are in ops.param_docs(op, name).
+-- PARAM tables are the catalogue's own and must not be modified; with
+-- their summary and `when` texts they come from ops.documented_params(op).
 
 local catalogue = require "livestation.catalogue"
 local spelling = require "livestation.spelling"
@@ -95,11 +95,23 @@ for _, s in ipairs(catalogue.sections) do
   sections[#sections + 1] = section
 end
 
--- A PARAM's documentation, { summary =, when = } (either may be nil),
--- by name or dotted path as op.param takes it.
-function M.param_docs(op, name)
+-- A copy of op's PARAMs with their documentation (summary, when) put
+-- back, as the API description has them; for help and docs.
+local function documented(params, pdocs, prefix)
+  local out = {}
+  for i, p in ipairs(params) do
+    local m, path = {}, prefix .. p.name
+    for k, v in pairs(p) do m[k] = v end
+    for k, v in pairs(pdocs[path] or {}) do m[k] = v end
+    if p.fields then m.fields = documented(p.fields, pdocs, path .. ".") end
+    out[i] = m
+  end
+  return out
+end
+
+function M.documented_params(op)
   local d = docs().operations[op.id]
-  return d and d.params and d.params[name] or {}
+  return documented(op.params, d and d.params or {}, "")
 end
 
 -- The documentation table itself (operations by id, error provenance,

@@ -68,19 +68,16 @@ local function limits(p)
   return table.concat(parts, "; ")
 end
 
--- Every PARAM with the name a user writes (`restream[].rtmpUrl`) and the
--- path its documentation is kept under (`restream.rtmpUrl`).
+-- Every PARAM, documented, with the name a user writes (`restream[].rtmpUrl`).
 local function param_list(op)
   local out = {}
-  local function walk(params, shown, path)
+  local function walk(params, shown)
     for _, p in ipairs(params) do
-      out[#out + 1] = { p = p, name = shown .. p.name, path = path .. p.name }
-      if p.fields then
-        walk(p.fields, shown .. p.name .. (p.type == "array" and "[]." or "."), path .. p.name .. ".")
-      end
+      out[#out + 1] = { p = p, name = shown .. p.name }
+      if p.fields then walk(p.fields, shown .. p.name .. (p.type == "array" and "[]." or ".")) end
     end
   end
-  walk(op.params, "", "")
+  walk(ops.documented_params(op), "")
   return out
 end
 
@@ -92,11 +89,11 @@ local function write_params(op, out)
   end
   out:write("  parameters:\n")
   for _, e in ipairs(list) do
-    local p, d = e.p, ops.param_docs(op, e.path)
+    local p = e.p
     local req = p.required == true and "required"
       or p.required == "conditional" and "conditional" or "optional"
     out:write(string.format("    %-34s %-8s %-6s %-11s %s\n", e.name, p.type, p["in"], req, limits(p)))
-    local when, summary = M.user_text(d.when), M.user_text(d.summary)
+    local when, summary = M.user_text(p.when), M.user_text(p.summary)
     if when then out:write(string.format("    %-34s when: %s\n", "", when)) end
     if summary then out:write(string.format("    %-34s %s\n", "", summary)) end
   end
