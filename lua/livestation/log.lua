@@ -4,8 +4,9 @@
 --
 -- Levels are error < warn < info < debug; the default is warn (scripts
 -- are quiet unless asked) or LIVESTATION_LOG when set. Every registered
--- secret is replaced by [REDACTED] in each line just before it is written,
--- whatever part of the line it came in through.
+-- secret, and every value named as a secret (stream keys, passwords,
+-- tokens), is replaced by [REDACTED] in each line just before it is
+-- written, whatever part of the line it came in through.
 
 local M = {}
 
@@ -82,7 +83,10 @@ end
 
 -- Patterns of the registered secrets in every form a line may carry them
 -- (plain, percent-encoded in either case, escaped as in a quoted value),
--- longest first so a secret containing another goes whole.
+-- longest first so a secret containing another goes whole. A short
+-- secret (a webhook token "abc") is replaced only where it stands alone,
+-- not inside longer words ("tabc", "abcdef").
+local SHORT = 12
 local secrets, patterns = {}, {}
 
 local function lua_pattern(s)
@@ -105,13 +109,106 @@ function M.redact(secret)
   local list = {}
   for s in pairs(forms) do list[#list + 1] = s end
   sort(list, function(a, b) return #a > #b or (#a == #b and a < b) end)
-  for i, s in ipairs(list) do list[i] = lua_pattern(s) end
+  for i, s in ipairs(list) do
+    list[i] = { pattern = "()" .. lua_pattern(s) .. "()", short = #s < SHORT,
+      left = s:find("^%w") ~= nil, right = s:find("%w$") ~= nil }
+  end
   patterns = list
 end
 
 local function scrub(line)
   for i = 1, #patterns do
-    line = line:gsub(patterns[i], "[REDACTED]")
+    local p = patterns[i]
+    if p.short then
+      local subject = line
+      line = subject:gsub(p.pattern, function(s, e)
+        if p.left and subject:find("^%w", s - 1) and s > 1 then return nil end
+        if p.right and subject:find("^%w", e) then return nil end
+        return "[REDACTED]"
+      end)
+    else
+      line = line:gsub(p.pattern, "[REDACTED]")
+    end
+  end
+  return line
+end
+
+-- Values that are secrets by their name, wherever a line shows them: a
+-- JSON member ("streamKey":"..."), the same escaped inside a quoted field
+-- (a request or response body at debug level), a k=v field or a query
+-- parameter. Names match by their ending, case aside: streamKey,
+-- backupStreamKey, a re-stream platform's streamKey and password,
+-- streamPassword, secret_key, token.
+local SECRET_NAMES = { "streamkey", "password", "passwd", "secretkey", "secret_key", "token" }
+
+local function secret_name(name)
+  name = name:lower()
+  for i = 1, #SECRET_NAMES do
+    local n = SECRET_NAMES[i]
+    if #name >= #n and name:sub(-#n) == n then return true end
+  end
+  return false
+end
+
+-- Where a quoted value starting at i ends: the index of its closing
+-- quote. A backslash escapes the character after it. When escaped, the
+-- value sits inside a quoted log field, which escaped it once more
+-- (\\ for \, \" for ", \n, \xHH): read through that layer first.
+local function quoted_end(line, i, escaped)
+  local n = #line
+  local function char_at(k) -- the character the text at k stands for, and its width
+    local c = line:sub(k, k)
+    if not escaped or c ~= "\\" then return c, 1 end
+    local d = line:sub(k + 1, k + 1)
+    if d == "x" then return "?", 4 end
+    return d, 2
+  end
+  while i <= n do
+    local c, w = char_at(i)
+    if c == '"' then return i end
+    if c == "\\" then
+      local _, w2 = char_at(i + w)
+      w = w + w2
+    end
+    i = i + w
+  end
+  return n + 1
+end
+
+-- Replaces the value that starts at i; returns the new line and where to
+-- search on.
+local function cut(line, i, escaped, stop)
+  local q = escaped and '\\"' or '"'
+  local j
+  if line:sub(i, i + #q - 1) == q then
+    i = i + #q
+    j = quoted_end(line, i, escaped)
+  else
+    j = line:find(stop, i) or #line + 1
+  end
+  return line:sub(1, i - 1) .. "[REDACTED]" .. line:sub(j), i + 10
+end
+
+local function mask_named(line)
+  local pos = 1
+  while true do -- JSON members, plain or escaped
+    local s, e, esc, name = line:find('(\\?)"([%w_%-]+)\\?"%s*:%s*', pos)
+    if not s then break end
+    if secret_name(name) then
+      line, pos = cut(line, e + 1, esc ~= "", '[,}%]%s\\]')
+    else
+      pos = e + 1
+    end
+  end
+  pos = 1
+  while true do -- k=v fields and query parameters
+    local s, e, name = line:find("%f[%w_]([%w_]+)=", pos)
+    if not s then break end
+    if secret_name(name) then
+      line, pos = cut(line, e + 1, false, '[%s&"\\]')
+    else
+      pos = e + 1
+    end
   end
   return line
 end
@@ -164,7 +261,7 @@ local function write(level, msg, fields)
       parts[#parts + 1] = " " .. one_line(tostring(k)) .. "=" .. render(fields[k])
     end
   end
-  local line = concat(parts)
+  local line = mask_named(concat(parts))
   if #patterns > 0 then line = scrub(line) end
   sink(line)
 end
