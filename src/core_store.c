@@ -2,14 +2,17 @@
 ** core_store.c: a small SQLite binding for what must outlive the process
 ** (the emulator's world, job journals, script state).
 **
-**   db = core.sqlite_open(path)        -- WAL mode, 5 s busy timeout
+**   db = core.sqlite_open(path)        -- WAL mode, 5 s busy timeout;
+**                                      -- a new file is made 0600
 **   db:exec(sql)                       -- one or more statements
 **   rows = db:query(sql, ...)          -- binds ...; array of {col=value}
 **   db:changes(), db:last_insert_id(), db:close()
 **
 ** Failures of the world (cannot open, SQL error) return nil, message.
 */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -33,8 +36,20 @@ static int fail(lua_State *L, sqlite3 *db) {
   return 2;
 }
 
+/* State files hold what a script keeps (and the emulator's stream keys):
+** a new one is created readable by its owner only, before SQLite opens
+** it. SQLite gives the -wal and -shm files the mode of the database file,
+** so they follow. An existing file keeps the mode its owner chose. */
+static void create_private(const char *path) {
+  int fd;
+  if (path[0] == '\0' || strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0) return;
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
+}
+
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  create_private(path);
   ls_db *d = lua_newuserdatauv(L, sizeof *d, 0);
   d->db = NULL;
   luaL_setmetatable(L, LS_DB_MT);
