@@ -31,7 +31,7 @@ COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_util core_store runtime
+CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_util core_store runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua
@@ -70,11 +70,14 @@ test_core: test/test_core.c liblivestation.a
 test_embed: test/test_embed.c liblivestation.a
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< liblivestation.a $(LUA_LIB) $(LIBS) -lm
 
+test_server: test/test_server.c liblivestation.a
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< liblivestation.a $(LUA_LIB) $(LIBS) -lm
+
 deps:
 	@sh tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all test_core test_embed
+	@$(MAKE) --no-print-directory all test_core test_embed test_server
 	@sh tools/run_tests.sh
 
 demo: deps
@@ -153,7 +156,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(LUADIR)/livestation $(DESTDIR)$(CMODDIR)/livestation $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed
+	rm -rf build lsrun livestation.so liblivestation.a liblivestation.so test_core test_embed test_server
 
 FORCE:
 

@@ -2,7 +2,8 @@
 ** core_server.c: core.http_server, an HTTP server on libevent's evhttp.
 **
 **   srv = core.http_server{ host="127.0.0.1", port=0, handler=fn,
-**                           max_body=1048576, idle_timeout=60 }
+**                           max_body=1048576, idle_timeout=60,
+**                           head_timeout=10, max_connections=1024 }
 **   srv:port(), srv:url(), srv:close()
 **
 ** Each request runs handler(req) in a task of its own, so a handler may
@@ -11,6 +12,10 @@
 ** peer= }. The handler returns status, headers, body; returning the
 ** string "drop" closes the connection without an answer (fault tests).
 ** The reply is sent when the task ends, from the scheduler's safe point.
+** core_guard.c caps connections, closes a client whose request head is
+** not whole head_timeout seconds after its first byte, and pauses
+** accepting when out of descriptors. A request with conflicting
+** Content-Length headers gets 400 and the connection is closed.
 */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -27,6 +32,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "core.h"
+#include "core_guard.h"
 
 #define LS_SERVER_MT "livestation.server"
 
@@ -35,6 +41,7 @@ typedef struct pending pending;
 typedef struct ls_server {
   ls_core *core;
   struct evhttp *http;       /* NULL once closed */
+  ls_guard *guard;
   int handler_ref;
   int self_ref;              /* an open server is anchored: no need to keep it */
   int unref;                 /* it and its handlers do not keep run() going */
@@ -197,10 +204,31 @@ static int spawn_handler(lua_State *L) {
   return 0;
 }
 
+/* Two Content-Length headers that disagree make the body's end
+** ambiguous (request smuggling): evhttp reads by the first one. */
+static int conflicting_length(struct evhttp_request *req) {
+  struct evkeyvalq *hs = evhttp_request_get_input_headers(req);
+  struct evkeyval *h;
+  const char *first = NULL;
+  TAILQ_FOREACH(h, hs, next) {
+    if (evutil_ascii_strcasecmp(h->key, "Content-Length") != 0) continue;
+    if (first == NULL) first = h->value;
+    else if (strcmp(first, h->value) != 0) return 1;
+  }
+  return 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg) {
   ls_server *srv = arg;
   ls_core *core = srv->core;
-  pending *p = calloc(1, sizeof *p);
+  pending *p;
+  ls_guard_request(srv->guard, req);
+  if (conflicting_length(req)) {
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    send_plain(req, 400, "conflicting Content-Length headers\n");
+    return;
+  }
+  p = calloc(1, sizeof *p);
   if (p == NULL) {
     send_plain(req, 503, "out of memory\n");
     return;
@@ -237,6 +265,8 @@ static void server_close(ls_server *srv) {
   }
   evhttp_free(srv->http);
   srv->http = NULL;
+  ls_guard_free(srv->guard);
+  srv->guard = NULL;
   srv->core->servers--;
   if (srv->unref) srv->core->unref_servers--;
   srv->unref = 0;
@@ -292,7 +322,9 @@ static int l_http_server(lua_State *L) {
   ls_server *srv;
   struct evhttp_bound_socket *sock;
   const char *host;
-  lua_Integer port, max_body, idle;
+  lua_Integer port, max_body, max_conns;
+  struct timeval idle, head;
+  char label[96];
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "host");
   host = luaL_optstring(L, -1, "127.0.0.1");
@@ -301,10 +333,19 @@ static int l_http_server(lua_State *L) {
   lua_getfield(L, 1, "max_body");
   max_body = luaL_optinteger(L, -1, 1024 * 1024);
   lua_getfield(L, 1, "idle_timeout");
-  idle = luaL_optinteger(L, -1, 60);
+  luaL_argcheck(L, ls_seconds_tv(luaL_optnumber(L, -1, 60), &idle), 1,
+                "idle_timeout must be seconds >= 0");
+  lua_getfield(L, 1, "head_timeout");
+  luaL_argcheck(L, ls_seconds_tv(luaL_optnumber(L, -1, 10), &head) &&
+                (head.tv_sec > 0 || head.tv_usec > 0), 1, "head_timeout must be seconds > 0");
+  lua_getfield(L, 1, "max_connections");
+  max_conns = luaL_optinteger(L, -1, 1024);
   lua_getfield(L, 1, "handler");
   luaL_checktype(L, -1, LUA_TFUNCTION);
   luaL_argcheck(L, port >= 0 && port <= 65535, 1, "port out of range");
+  luaL_argcheck(L, max_body >= 0, 1, "max_body must not be negative");
+  luaL_argcheck(L, max_conns > 0 && max_conns <= 1000000, 1,
+                "max_connections must be between 1 and 1000000");
   luaL_argcheck(L, strlen(host) < sizeof srv->host, 1, "host name too long");
   srv = lua_newuserdatauv(L, sizeof *srv, 0);
   memset(srv, 0, sizeof *srv); /* closed state until the socket is bound */
@@ -322,8 +363,13 @@ static int l_http_server(lua_State *L) {
       EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
   evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body);
   evhttp_set_max_headers_size(srv->http, 64 * 1024);
-  evhttp_set_timeout(srv->http, (int)idle);
+  evhttp_set_timeout_tv(srv->http, &idle);
   evhttp_set_gencb(srv->http, on_request, srv);
+  srv->guard = ls_guard_new(core->base, srv->http, (int)max_conns, &head);
+  if (srv->guard == NULL) {
+    server_close(srv);
+    return luaL_error(L, "http_server: out of memory");
+  }
   sock = evhttp_bind_socket_with_handle(srv->http, host, (ev_uint16_t)port);
   if (sock == NULL) {
     server_close(srv);
@@ -332,6 +378,8 @@ static int l_http_server(lua_State *L) {
     return 2;
   }
   srv->port = get_bound_port(sock);
+  snprintf(label, sizeof label, "%s:%d", host, srv->port);
+  ls_guard_listen(srv->guard, sock, label);
   lua_pushvalue(L, -1);
   srv->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 1;

@@ -13,9 +13,10 @@ cd "$top"
 { git ls-files; git ls-files --others --exclude-standard; } | tar cf - -T - | tar xf - -C "$dir"
 cd "$dir"
 make -s SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-  CFLAGS="-O1 -g" all test_core test_embed
+  CFLAGS="-O1 -g" all test_core test_embed test_server
 ./test_core
 ./test_embed
+./test_server
 ./lsrun --emulator --speed 20 scripts/channel_day.lua >/dev/null
 echo "demo: clean"
 LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)" \

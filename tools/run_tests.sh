@@ -11,7 +11,7 @@ count() { # $1 = passed, $2 = failed
   failed=$((failed + $2))
 }
 
-for t in ./test_core ./test_embed; do
+for t in ./test_core ./test_embed ./test_server; do
   out=$($t 2>&1)
   echo "$out"
   line=$(printf '%s\n' "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
