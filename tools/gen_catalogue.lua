@@ -13,7 +13,10 @@
 -- only by help, the emulator and docs: titles, summaries, notes, sources,
 -- per-operation error lists, response shapes, PARAM summaries and `when`
 -- texts (keyed by dotted path), error provenance, the gateway's codes and
--- the callback payload. Together they hold every member of the
+-- the callback payload. zones.json (when present) is split the same way:
+-- each zone's path prefix, region, documented ids and narrowed PARAM
+-- fields go to the first file, its title, summary, notes and PARAM
+-- summaries to the second. Together they hold every member of the
 -- description. The output is deterministic: object keys sorted, arrays in
 -- order, integral numbers as integer literals (cjson decodes every number
 -- as a float), JSON null left out.
@@ -241,6 +244,42 @@ for k, v in pairs(read_json(dir .. "/errors.json")) do
   end
 end
 
+-- zones.json (optional): the service under other path prefixes and
+-- regions (the financial zone). Calls need the prefix, the region and the
+-- narrowed PARAM fields; titles, summaries and notes are docs.
+local CALL_ZONE = { pathPrefix = true, region = true, documented = true }
+local zones, zone_docs = nil, nil
+do
+  local f = io.open(dir .. "/zones.json", "rb")
+  if f then
+    f:close()
+    zones, zone_docs = {}, {}
+    for name, z in pairs(read_json(dir .. "/zones.json")) do
+      local call, docs = { params = {} }, { params = {} }
+      for k, v in pairs(z) do
+        if k == "params" then
+          for id, over in pairs(v) do
+            call.params[id], docs.params[id] = {}, {}
+            for path, fields in pairs(over) do
+              local c, d = {}, {}
+              for fk, fv in pairs(fields) do
+                if CALL_PARAM[fk] then c[fk] = fv else d[fk] = fv end
+              end
+              call.params[id][path] = c
+              if next(d) then docs.params[id][path] = d end
+            end
+          end
+        elseif CALL_ZONE[k] then
+          call[k] = v
+        else
+          docs[k] = v
+        end
+      end
+      zones[name], zone_docs[name] = call, docs
+    end
+  end
+end
+
 local out
 if want_docs then
   out = {
@@ -254,6 +293,7 @@ if want_docs then
     errors = error_docs,
     gateway_errors = gateway_errors,
     callback_payload = callback_payload,
+    zones = zone_docs,
   }, "", "catalogue_docs")
 else
   out = {
@@ -262,7 +302,7 @@ else
     "-- need; the rest is in catalogue_docs.lua. Do not edit; regenerate.\n",
     "return ",
   }
-  write_value(out, { sections = sections, errors = errors }, "", "catalogue")
+  write_value(out, { sections = sections, errors = errors, zones = zones }, "", "catalogue")
 end
 out[#out + 1] = "\n"
 io.stdout:write(concat(out))

@@ -2726,4 +2726,87 @@ return {
       section = "vod2live",
     },
   },
+  zones = {
+    fin = {
+      documented = {
+        "channel.create",
+        "channel.list",
+        "vod.channel.create",
+        "vod.channel.list",
+      },
+      params = {
+        ["channel.create"] = {
+          ["cdn.cdnInstanceNo"] = {
+            required = true,
+          },
+          ["cdn.cdnType"] = {
+            enum = {
+              "CDN_PLUS",
+            },
+          },
+          ["cdn.createCdn"] = {
+            required = false,
+          },
+          ["cdn.profileId"] = {
+            required = false,
+          },
+          ["cdn.regionType"] = {
+            required = false,
+          },
+          outputProtocol = {
+            enum = {
+              "HLS",
+              "HLS,DASH",
+            },
+          },
+        },
+        ["channel.update"] = {
+          outputProtocol = {
+            enum = {
+              "HLS",
+              "HLS,DASH",
+            },
+          },
+        },
+        ["vod.channel.create"] = {
+          ["cdn.cdnInstanceNo"] = {
+            required = true,
+          },
+          ["cdn.cdnType"] = {
+            enum = {
+              "CDN_PLUS",
+            },
+          },
+          ["cdn.createCdn"] = {
+            required = false,
+          },
+          ["cdn.profileId"] = {
+            required = false,
+          },
+          ["cdn.regionType"] = {
+            required = false,
+          },
+          outputProtocol = {
+            enum = {
+              "HLS",
+              "HLS,DASH",
+            },
+          },
+        },
+        ["vod.channel.update"] = {
+          outputProtocol = {
+            enum = {
+              "HLS",
+              "HLS,DASH",
+            },
+          },
+        },
+      },
+      pathPrefix = {
+        from = "/api/v2/",
+        to = "/api/fin-v2/",
+      },
+      region = "FKR",
+    },
+  },
 }

@@ -11585,4 +11585,69 @@ return {
       title = "Edit schedule",
     },
   },
+  zones = {
+    fin = {
+      notes = {
+        "The api-fin pages document channel creation and listing (live and VOD2LIVE) under /api/fin-v2; every other operation is taken to live at its /api/v2 path with the /api/fin-v2 prefix (not confirmed by a page).",
+        "The region header is FKR. FKR on an /api/v2 path answers 250019 (\"The Region FKR not support now.\"); KR on an /api/fin-v2 path is taken to answer 250019 the same way.",
+        "Channel creation links an existing CDN+ by cdn.cdnInstanceNo (250119 when missing); there is no Global Edge, so no profile or region.",
+        "Output protocols: HLS or HLS,DASH; LL_HLS is not offered in the financial zone.",
+        "Channels of one zone are not visible from the other.",
+      },
+      params = {
+        ["channel.create"] = {
+          ["cdn.cdnInstanceNo"] = {
+            summary = "CDN+ instance number",
+          },
+          ["cdn.cdnType"] = {
+            summary = "CDN type: CDN_PLUS (the financial zone has no Global Edge)",
+          },
+          ["cdn.createCdn"] = {
+            summary = "not used: the channel links an existing CDN+",
+          },
+          ["cdn.profileId"] = {
+            summary = "Global Edge only; not used",
+          },
+          ["cdn.regionType"] = {
+            summary = "Global Edge only; not used",
+          },
+          outputProtocol = {
+            summary = "output protocol: HLS (default) or HLS,DASH; no LL_HLS",
+          },
+        },
+        ["channel.update"] = {
+          outputProtocol = {
+            summary = "output protocol: HLS (default) or HLS,DASH; no LL_HLS",
+          },
+        },
+        ["vod.channel.create"] = {
+          ["cdn.cdnInstanceNo"] = {
+            summary = "CDN+ instance number",
+          },
+          ["cdn.cdnType"] = {
+            summary = "CDN type: CDN_PLUS (the financial zone has no Global Edge)",
+          },
+          ["cdn.createCdn"] = {
+            summary = "not used: the channel links an existing CDN+",
+          },
+          ["cdn.profileId"] = {
+            summary = "Global Edge only; not used",
+          },
+          ["cdn.regionType"] = {
+            summary = "Global Edge only; not used",
+          },
+          outputProtocol = {
+            summary = "output protocol: HLS (default) or HLS,DASH; no LL_HLS",
+          },
+        },
+        ["vod.channel.update"] = {
+          outputProtocol = {
+            summary = "output protocol: HLS (default) or HLS,DASH; no LL_HLS",
+          },
+        },
+      },
+      summary = "Live Station of NAVER Cloud's financial zone (api-fin reference pages): the same host, paths under /api/fin-v2 instead of /api/v2, region FKR, CDN+ instead of Global Edge.",
+      title = "Financial zone",
+    },
+  },
 }

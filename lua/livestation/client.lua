@@ -76,7 +76,9 @@ end
 -- retry_budget (seconds in which a call may start new attempts, default
 -- 60); attempts (a cap on their number, default none); backoff,
 -- backoff_cap (seconds); max_response (bytes); tls_verify (true unless
--- turned off by name), ca_file; transport.
+-- turned off by name), ca_file; transport; zone ("public", the default,
+-- or "fin": the financial zone of api/zones.json, its paths, region and
+-- parameter rules).
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("livestation.new: options must be a table", 2) end
@@ -85,6 +87,17 @@ function M.new(opts)
   for k, v in pairs(M.defaults) do
     if opts[k] == nil then merged[k] = v end
   end
+  local zone = merged.zone
+  if zone == "public" then zone = nil end
+  if zone ~= nil then
+    local z = type(zone) == "string" and ops.zone(zone)
+    if not z then
+      error(string.format("livestation.new: unknown zone '%s' (public, %s)", tostring(zone),
+        table.concat(ops.zone_names(), ", ")), 2)
+    end
+    -- the zone's own region unless one is given by name
+    if merged.region == nil then merged.region = z.region end
+  end
   local creds, err = credentials.resolve(merged, { file_mode = core.file_mode })
   if not creds then error(tostring(err), 2) end
   -- credentials.resolve has registered the secret with the log's redaction
@@ -92,6 +105,7 @@ function M.new(opts)
   local self = {
     endpoint = creds.endpoint,
     region = creds.region,
+    zone = zone,
     access_key = access,
     credentials_source = creds.source,
     timeout = positive(opts, "timeout", 30),
@@ -286,7 +300,7 @@ local CALL_OPTS = { timeout = true, attempts = true, retry_budget = true }
 -- opts: timeout, attempts, retry_budget (this call only); extra (see check_extra).
 function Client:call(id, params, opts)
   if type(id) ~= "string" then error("call: operation id must be a string", 2) end
-  local op = ops.get(id)
+  local op = ops.in_zone(id, self.zone)
   if not op then
     local hint = ops.suggest(id)
     return nil, errors.validation(id, nil, "operation", string.format(

@@ -24,6 +24,13 @@ local M = {}
 
 local by_id, all, sections = {}, {}, {}
 
+-- Zones (catalogue.zones, from api/zones.json): the same operations under
+-- another path prefix and region, with some parameters narrowed. Each
+-- zone's variant of an op is an op of its own (same id, op.zone set,
+-- op.public the public op), routed like the others.
+local ZONES = catalogue.zones or {}
+local zoned = {} -- zone name -> id -> op
+
 -- Nested PARAM for a dotted path; array items are reached through the
 -- array's name ("vodList.filePath").
 local function lookup(op, name)
@@ -83,6 +90,40 @@ local function make_op(raw, section)
   return op
 end
 
+-- A copy of a PARAM list with `over` (dotted path -> fields to set)
+-- applied; what is not overridden is shared with the public op.
+local function narrowed(params, over, prefix)
+  local out = {}
+  for i, p in ipairs(params) do
+    local path = prefix .. p.name
+    local set, nested = over[path], nil
+    for k in pairs(over) do
+      if k:sub(1, #path + 1) == path .. "." then nested = true end
+    end
+    if set or nested then
+      local q = {}
+      for k, v in pairs(p) do q[k] = v end
+      for k, v in pairs(set or {}) do q[k] = v end
+      if nested and p.fields then q.fields = narrowed(p.fields, over, path .. ".") end
+      p = q
+    end
+    out[i] = p
+  end
+  return out
+end
+
+local function zone_variant(raw, section, name, zone)
+  local from, to = zone.pathPrefix.from, zone.pathPrefix.to
+  if raw.path:sub(1, #from) ~= from then return nil end
+  local v = {}
+  for k, x in pairs(raw) do v[k] = x end
+  v.path = to .. raw.path:sub(#from + 1)
+  v.params = narrowed(raw.params or {}, zone.params and zone.params[raw.id] or {}, "")
+  local op = make_op(v, section)
+  op.zone = name
+  return op
+end
+
 for _, s in ipairs(catalogue.sections) do
   local section = { section = s.section, file = s.file, operations = {} }
   for _, raw in ipairs(s.operations) do
@@ -91,6 +132,14 @@ for _, s in ipairs(catalogue.sections) do
     by_id[op.id] = op
     all[#all + 1] = op
     section.operations[#section.operations + 1] = op
+    for name, zone in pairs(ZONES) do
+      local z = zone_variant(raw, s.section, name, zone)
+      if z then
+        z.public = op
+        zoned[name] = zoned[name] or {}
+        zoned[name][op.id] = z
+      end
+    end
   end
   sections[#sections + 1] = section
 end
@@ -124,6 +173,33 @@ function M.suggest(id)
   local ids = {}
   for i, op in ipairs(all) do ids[i] = op.id end
   return spelling.closest(id, ids, math.max(2, #id // 3))
+end
+
+-- The zone's variant of operation `id` (nil for an unknown zone or id).
+function M.in_zone(id, zone)
+  if zone == nil or zone == "public" then return by_id[id] end
+  local z = zoned[zone]
+  return z and z[id] or nil
+end
+
+-- What calls need of a zone: region, pathPrefix, documented (ids the
+-- zone's own reference pages show), params; nil when unknown.
+function M.zone(name)
+  return ZONES[name]
+end
+
+-- A zone's prose (title, summary, notes, PARAM summaries), from the docs.
+function M.zone_docs(name)
+  local z = docs().zones
+  return z and z[name]
+end
+
+-- Names of the zones, sorted.
+function M.zone_names()
+  local names = {}
+  for name in pairs(ZONES) do names[#names + 1] = name end
+  table.sort(names)
+  return names
 end
 
 -- The op with this id, or nil.
@@ -163,7 +239,13 @@ local function split(path)
   return segs, n
 end
 
-for _, op in ipairs(all) do
+local routed = {}
+for _, op in ipairs(all) do routed[#routed + 1] = op end
+for _, name in ipairs(M.zone_names()) do
+  for _, op in ipairs(all) do routed[#routed + 1] = zoned[name] and zoned[name][op.id] end
+end
+
+for _, op in ipairs(routed) do
   local node, names, positions = root, {}, {}
   local segs = split(op.path)
   for i, seg in ipairs(segs) do

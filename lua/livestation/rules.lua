@@ -330,11 +330,39 @@ M.ops = {
   ["vod.schedule.update"] = { codes = {}, rules = { START_TIME, MP4_ONLY } },
 }
 
+-- Zones (api/zones.json) whose rules differ from the public ones: the
+-- financial zone links an existing CDN+ (250119 without its instance) and
+-- has no Global Edge rules; LL_HLS is not offered there at all.
+local FIN_CDN = {
+  channelName = CHANNEL_NAME,
+  ["cdn.cdnType"] = CDN_TYPE,
+  ["cdn.cdnInstanceNo"] = { required = 250119 },
+  qualitySetId = { required = 250116 },
+}
+
+M.zones = {
+  fin = {
+    ["channel.create"] = {
+      codes = {
+        channelName = CHANNEL_NAME, ["cdn.cdnType"] = CDN_TYPE, ["cdn.cdnInstanceNo"] = { required = 250119 },
+        qualitySetId = { required = 250116 }, useDvr = { required = 250121 }, timemachineMin = { enum = 250122 },
+      },
+      rules = concat(dvr_record_rules(), drm_rules(), {
+        { kind = "one_of", name = "srtOutput", param = "outputProtocol", values = { "HLS" },
+          when = when_eq("ingestProtocol", "SRT"), code = 250110 },
+      }),
+    },
+    ["vod.channel.create"] = { codes = FIN_CDN, rules = drm_rules() },
+  },
+}
+
 local EMPTY = { codes = {}, rules = {} }
 
--- The entry of an operation id; an empty one when it has no rules.
-function M.get(id)
-  return M.ops[id] or EMPTY
+-- The entry of an operation id (in a zone, when given and it has its
+-- own); an empty one when it has no rules.
+function M.get(id, zone)
+  local z = zone and M.zones[zone]
+  return z and z[id] or M.ops[id] or EMPTY
 end
 
 return M

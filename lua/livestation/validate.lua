@@ -131,7 +131,7 @@ end
 
 -- The code for a failed rule of the catalogue's own checks.
 local function code_for(op, shape, rule, p)
-  local entry = rules.get(op.id).codes[shape]
+  local entry = rules.get(op.id, op.zone).codes[shape]
   local code = entry and entry[rule]
   if code then return code end
   if rule == "min" and p and p.min == 1 and p.type ~= "array" then return CODE_MIN_ONE end
@@ -630,7 +630,7 @@ function M.check(op, params)
   if err then return nil, err end
   err = check_fields(op, op.params, params, "", "")
   if err then return nil, err end
-  for _, r in ipairs(rules.get(op.id).rules) do
+  for _, r in ipairs(rules.get(op.id, op.zone).rules) do
     err = check_rule(op, r, params)
     if err then return nil, err end
   end

@@ -76,7 +76,7 @@ function M.service(emu, req)
   local gw = emu.gateway
   local status, headers, body = gw:authenticate(req)
   if status then return status, headers, body, id end
-  status, headers, body = gw:service_headers(req)
+  status, headers, body = gw:service_headers(req, op.zone)
   if status then return status, headers, body, id end
 
   emu.timeline:run_due()
@@ -96,7 +96,10 @@ function M.service(emu, req)
   end
   if verr[1] then log.debug("emulator: parameters the operation does not define, ignored",
     { op = id, names = table.concat(verr, ", ") }) end
+  -- handlers see the zone of the request (find.visible); they never yield
+  emu.zone = op.zone
   local ok, content, total = xpcall(HANDLERS[id], traceback, emu, params)
+  emu.zone = nil
   if op.method ~= "GET" then emu:persist() end
   if not ok then
     if reply.is_failure(content) then

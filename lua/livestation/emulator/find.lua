@@ -9,9 +9,21 @@ local M = {}
 
 local fail = reply.fail
 
--- A lookup in `bucket` that fails with `code` on an unknown id.
+-- Whether a channel belongs to the zone of the request being answered
+-- (emu.zone: nil for the public service, "fin" for /api/fin-v2): the
+-- zones do not see each other's channels.
+function M.visible(emu, ch)
+  return ch.zone == emu.zone
+end
+
+-- A lookup in `bucket` that fails with `code` on an unknown id (or one of
+-- another zone).
 local function finder(bucket, code)
-  return function(emu, id) return emu.model:get(bucket, id) or fail(code) end
+  return function(emu, id)
+    local obj = emu.model:get(bucket, id)
+    if not obj or (obj.channelId and not M.visible(emu, obj)) then fail(code) end
+    return obj
+  end
 end
 
 M.channel = finder("channels", 250100)
@@ -22,7 +34,9 @@ M.quality_set = finder("quality_sets", 250301)
 
 -- A live channel named in a request body.
 function M.channel_in_body(emu, bucket, id)
-  return emu.model:get(bucket, id) or fail(250123)
+  local ch = emu.model:get(bucket, id)
+  if not ch or not M.visible(emu, ch) then fail(250123) end
+  return ch
 end
 
 -- A numeric id that came as a path string ("snapshotId"): the integer, or

@@ -12,6 +12,7 @@ local core = require "livestation.core"
 local url = require "livestation.url"
 local codes = require "livestation.codes"
 local reply = require "livestation.emulator.reply"
+local ops = require "livestation.ops"
 
 local M = {}
 
@@ -32,6 +33,9 @@ function M.new(opts)
     regions = {},
   }, Gateway)
   for _, r in ipairs(opts.regions or { "KR" }) do self.regions[r] = true end
+  -- a zone's paths answer its own region only (api/zones.json)
+  self.zone_regions = {}
+  for _, name in ipairs(ops.zone_names()) do self.zone_regions[name] = { [ops.zone(name).region] = true } end
   local keys = {}
   for access, secret in pairs(opts.keys) do keys[access] = secret end
   self.secret_of = function(access) return keys[access] end
@@ -75,11 +79,12 @@ end
 -- the service's framework accepts: a request without a body needs none
 -- (whatever it says: it is read only to parse a body),
 -- and parameters after the media type (`; charset=utf-8`) are fine.
-function Gateway:service_headers(req)
+function Gateway:service_headers(req, zone)
   local h = req.headers
   local region = h["x-ncp-region_code"]
   if region == nil or region == "" then return reply.error(250003) end
-  if not self.regions[region] then
+  local regions = zone and self.zone_regions[zone] or self.regions
+  if not regions[region] then
     -- a plausible region code the service does not serve, or garbage
     if region:match("^%u%u%u?%u?$") then return reply.error(250019, codes.message(250019, region)) end
     return reply.error(250020, codes.message(250020, region))

@@ -56,6 +56,16 @@ function M.edge_service_name(instance_no)
   return "livestation-edge-" .. tostring(instance_no)
 end
 
+-- A CDN+ (financial zone): the service domain NAVER Cloud gives CDN+
+-- instances, numbered by the instance.
+function M.cdnplus_domain(instance_no)
+  return string.format("fin%s.cdn.ntruss.com", tostring(instance_no))
+end
+
+function M.cdnplus_service_name(instance_no)
+  return "livestation-cdnplus-" .. tostring(instance_no)
+end
+
 -- GENERAL playback entries: one per quality of the set, then the ABR
 -- playlist (and a DASH manifest for HLS,DASH). Bitrates are strings.
 function M.general_urls(domain, channel_id, qualities, protocol)

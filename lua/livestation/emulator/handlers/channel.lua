@@ -100,8 +100,14 @@ function M.status_fail(ch, action)
 end
 local status_fail = M.status_fail
 
--- A new Global Edge, or the existing one named in the request.
+-- A new Global Edge, or the existing one named in the request; in the
+-- financial zone always an existing CDN+.
 local function cdn_from_request(emu, c)
+  if c.cdnType == "CDN_PLUS" then
+    local no = tostring(c.cdnInstanceNo)
+    return { createCdn = false, cdnType = "CDN_PLUS", instanceNo = no, profileId = 0,
+      statusName = "RUNNING", serviceName = media.cdnplus_service_name(no), cdnDomain = media.cdnplus_domain(no) }
+  end
   if c.createCdn then
     local no = tostring(emu.model:next_id("cdn"))
     return { createCdn = true, cdnType = c.cdnType, instanceNo = no, profileId = c.profileId,
@@ -166,6 +172,7 @@ function M.new_channel(emu, p, ch)
   if p.drmEnabledYn and quality.set_has(emu, set, "BYPASS") then fail(250002, "drmEnabledYn") end
   local now = emu.clock:now()
   ch.channelId, ch.instanceNo, ch.qualitySetId = M.new_id(emu, now), emu.model:next_id("instance"), set.id
+  ch.zone = emu.zone
   ch.outputProtocol, ch.status, ch.cdn = protocol, "CREATING", cdn_from_request(emu, p.cdn)
   ch.drmEnabledYn, ch.drm = p.drmEnabledYn == true, p.drm
   ch.createdTime, ch.recentPublishStartTime, ch.totalPublishSeconds = now, 0, 0
@@ -216,7 +223,7 @@ local page = reply.page
 
 ops["channel.list"] = function(emu, p)
   local matching = emu.model:sorted("channels", function(ch)
-    return (not p.channelStatus or ch.status == p.channelStatus)
+    return find.visible(emu, ch) and (not p.channelStatus or ch.status == p.channelStatus)
       and (not p.id or ch.channelId:find(p.id, 1, true) ~= nil)
       and (not p.channelName or ch.channelName:find(p.channelName, 1, true) ~= nil)
   end)
@@ -263,9 +270,14 @@ ops["channel.switchStream"] = function(emu, p)
   return M.view(emu, ch)
 end
 
--- The Global Edge a CDN change links to; it is CHANGING for a moment.
+-- The Global Edge (CDN+ in the financial zone) a CDN change links to; it
+-- is CHANGING for a moment.
 function M.new_cdn(old, c)
   local no = tostring(c.cdnInstanceNo)
+  if old.cdnType == "CDN_PLUS" then
+    return { createCdn = false, cdnType = "CDN_PLUS", instanceNo = no, profileId = 0, statusName = "CHANGING",
+      serviceName = media.cdnplus_service_name(no), cdnDomain = media.cdnplus_domain(no) }
+  end
   return { createCdn = false, cdnType = "GLOBAL_EDGE", instanceNo = no, profileId = c.profileId,
     statusName = "CHANGING", serviceName = media.edge_service_name(no),
     cdnDomain = media.edge_domain(no), regionType = old.regionType or "KOREA" }

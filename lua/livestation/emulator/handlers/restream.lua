@@ -83,6 +83,7 @@ ops["restream.create"] = function(emu, p)
     channelId = id, channelName = p.channelName, instanceNo = w:next_id("instance"), status = "CREATING",
     streamKey = media.stream_key(), publishUrl = media.PUBLISH_URL, globalPublishUrl = media.GLOBAL_PUBLISH_URL,
     planType = p.planType, envType = p.envType or "REAL", createdTime = now, platforms = platforms,
+    zone = emu.zone,
     totalPublishSeconds = 0, recentPublishStartTime = 0, alertOn = false, isPublishing = false,
     alertOptions = { alertChangeStatus = false, alertVodUploadFail = false, alertReStreamFail = false },
     streamSeq = 0,
@@ -95,7 +96,7 @@ end
 M.on_ready = channel.becomes_ready("restreams")
 
 ops["restream.list"] = function(emu, p)
-  local all = emu.model:sorted("restreams")
+  local all = emu.model:sorted("restreams", function(ch) return find.visible(emu, ch) end)
   return reply.page(all, p, function(ch) return M.view_summary(emu, ch) end)
 end
 

@@ -103,7 +103,7 @@ end
 M.on_ready = channel.becomes_ready("vods")
 
 ops["vod.channel.list"] = function(emu, p)
-  local all = emu.model:sorted("vods")
+  local all = emu.model:sorted("vods", function(ch) return find.visible(emu, ch) end)
   return reply.page(all, p, function(ch) return M.view(emu, ch) end)
 end
 
