@@ -90,7 +90,12 @@ demo: deps
 asan: deps
 	@sh tools/asan.sh
 
-bench: all
+# the baseline of the client-cost figure: a bare libcurl + OpenSSL loop
+build/signed_get: bench/signed_get.c | build
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lcurl -lcrypto
+
+bench: all build/signed_get
+	@./lsrun bench/client_cost_bench.lua 200 3000
 	@./lsrun bench/emulator_bench.lua 5 32
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
 

@@ -1,0 +1,101 @@
+-- Benchmark: the two costs a user of lsrun pays besides the network, each
+-- against a baseline measured in the same run.
+--
+--   start-up     wall time of `lsrun -e ''` against `lua5.4 -e ''`
+--                (goal: at most 3x)
+--   client cost  CPU time of this process per ls:call("channel.get") on a
+--                keep-alive connection to 127.0.0.1, against build/signed_get,
+--                a bare libcurl + OpenSSL loop signing and sending the same
+--                GETs (goal: at most 1.5x)
+--
+-- Run: ./lsrun bench/client_cost_bench.lua [STARTS] [CALLS]
+-- The server is `lsrun emulator` in a process of its own; nothing leaves
+-- 127.0.0.1. Counts are bounded: STARTS runs of each program (default
+-- 200, in rounds), CALLS requests for each client (default 3000).
+
+local core = require "livestation.core"
+local livestation = require "livestation"
+local emulator = require "livestation.emulator"
+
+local starts = math.tointeger(tonumber(arg and arg[1])) or 200
+local calls = math.tointeger(tonumber(arg and arg[2])) or 3000
+
+print(string.format("livestation %s: start-up and client cost against baselines in this run", core.version))
+
+local function report(what, mine, base, unit, goal)
+  local ratio = mine / base
+  print(string.format("%-12s %10.1f %s vs %10.1f %s  ratio %.2f (goal <= %.1f) %s", what, mine, unit, base,
+    unit, ratio, goal, ratio <= goal and "ok" or "OVER"))
+end
+
+---------------------------------------------------------------- start-up
+
+-- Seconds for `rounds` runs of cmd, in one shell (its fork cost is in
+-- both figures alike).
+local function time_runs(cmd, n)
+  local t0 = core.monotonic()
+  assert(os.execute("i=0; while [ $i -lt " .. n .. " ]; do " .. cmd .. " || exit 1; i=$((i+1)); done"))
+  return core.monotonic() - t0
+end
+
+-- Interleaved rounds, the fastest round of each: other work on the
+-- machine only ever adds time.
+local ROUNDS = 5
+local per_round = math.max(1, starts // ROUNDS)
+local best_lua, best_lsrun = math.huge, math.huge
+for _ = 1, ROUNDS do
+  best_lua = math.min(best_lua, time_runs("lua5.4 -e ''", per_round))
+  best_lsrun = math.min(best_lsrun, time_runs("./lsrun -e ''", per_round))
+end
+report("start-up", best_lsrun / per_round * 1e3, best_lua / per_round * 1e3, "ms", 3)
+
+---------------------------------------------------------------- client cost
+
+local urlfile = os.tmpname()
+os.execute("./lsrun emulator --port 0 --quiet >" .. urlfile .. " 2>/dev/null & echo $! >" .. urlfile .. ".pid")
+local url
+for _ = 1, 200 do
+  local f = io.open(urlfile)
+  url = f and f:read("l")
+  if f then f:close() end
+  if url and url:match("^http") then break end
+  core.sleep(0.02)
+end
+local pidf = io.open(urlfile .. ".pid")
+local pid = pidf:read("l")
+pidf:close()
+os.remove(urlfile)
+os.remove(urlfile .. ".pid")
+assert(url and url:match("^http://127%.0%.0%.1:"), "the emulator did not start on 127.0.0.1")
+
+local ok, err = pcall(function()
+  local ls = livestation.new { endpoint = url, access_key = emulator.DEFAULT_ACCESS_KEY,
+    secret_key = emulator.DEFAULT_SECRET_KEY }
+  local qs = assert(ls:call("qualitySet.list", {}))
+  local ch = assert(ls:call("channel.create", {
+    channelName = "bench_channel", qualitySetId = qs[1].id, useDvr = false, immediateOnAir = false,
+    cdn = { createCdn = true, cdnType = "GLOBAL_EDGE", profileId = 1, regionType = "KOREA" },
+    record = { type = "NO_RECORD" } }))
+  local params = { channelId = ch.channelId }
+
+  -- the baseline, in a process of its own
+  local cmd = string.format("build/signed_get %s %s %s %s %d", url, "/api/v2/channels/" .. ch.channelId,
+    emulator.DEFAULT_ACCESS_KEY, emulator.DEFAULT_SECRET_KEY, calls)
+  local p = assert(io.popen(cmd))
+  local line = p:read("l")
+  assert(p:close(), "build/signed_get failed")
+  local n, c_cpu = line:match("^(%d+) ([%d.]+)$")
+  assert(tonumber(n) == calls, "build/signed_get: " .. tostring(line))
+
+  -- ls:call, warmed up first (tables loaded, connection open)
+  for _ = 1, 50 do assert(ls:call("channel.get", params)) end
+  local t0 = os.clock()
+  for _ = 1, calls do
+    local content, cerr = ls:call("channel.get", params)
+    if not content then error(tostring(cerr and cerr.message)) end
+  end
+  local lua_cpu = os.clock() - t0
+  report("client cost", lua_cpu / calls * 1e6, tonumber(c_cpu) / calls * 1e6, "us", 1.5)
+end)
+os.execute("kill " .. pid)
+if not ok then error(err, 0) end
