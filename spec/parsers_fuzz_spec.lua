@@ -1,4 +1,5 @@
--- Every parser against hostile input: linear time on long input, mutation
+-- Every parser against hostile input (cron, JSON, INI, config, times,
+-- pattern, TZif, POSIX TZ, webhook payloads): linear time on long input, mutation
 -- fuzzing from valid seeds (each input is either accepted or refused with a
 -- message, never a crash, a hang or an error object that is not a string),
 -- a differential check of the pattern matcher against a brute-force one,
@@ -14,6 +15,8 @@ local json = require "livestation.json"
 local pattern = require "livestation.pattern"
 local credentials = require "livestation.credentials"
 local webhook = require "livestation.schedule.webhook"
+local config = require "livestation.config"
+local time = require "livestation.time"
 
 local ROUNDS = 400 -- mutations of each seed
 
@@ -262,6 +265,52 @@ describe("mutation fuzzing", function()
     end)
     os.execute("rm -rf " .. home)
     assert(ok, err)
+  end)
+end)
+
+describe("mutation fuzzing of configs and times", function()
+  local T = config.types
+  local SHOW = T.record {
+    name = T.name {}, starts = T.time {}, grace = T.duration { default = "2m" },
+    tz = T.zone { default = "Asia/Seoul" }, retries = T.integer { default = 3 },
+    outputs = T.list(T.record { url = T.rtmp_url {}, enabled = T.boolean { default = true } },
+      { default = {} }),
+  }
+
+  it("a JSON config is checked or refused with one line per problem", function()
+    local path = os.tmpname() .. ".json"
+    local ok, err = pcall(fuzz, {
+      '{"name":"news","starts":"2030-01-01T19:00:00+09:00","grace":"90s","tz":"UTC",' ..
+      '"outputs":[{"url":"rtmp://127.0.0.1/live/x","enabled":false}]}',
+    }, 41, function(text)
+      local f = assert(io.open(path, "wb"))
+      f:write(text)
+      f:close()
+      local cfg, problems = config.load(path, SHOW)
+      if cfg then
+        assert(type(cfg.name) == "string" and type(cfg.grace) == "number")
+      else
+        assert(type(problems) == "table" and #problems >= 1, "refused without problems")
+        for _, p in ipairs(problems) do assert(type(p) == "string" and #p > 0) end
+      end
+    end)
+    os.remove(path)
+    assert(ok, err)
+  end)
+
+  it("times, durations and KST values are parsed or refused with a message", function()
+    fuzz({ "2026-11-22T19:00:00.250+09:00", "2026-11-22T10:00:00Z", "2026-11-22T19:00" }, 43,
+      function(s)
+        local t = answered(time.parse(s, "Asia/Seoul"))
+        if t then assert(type(time.format(t, "UTC")) == "string") end
+      end)
+    fuzz({ "1h30m", "90s", "2d", "0.5s" }, 47, function(s)
+      local d = answered(time.duration(s))
+      if d then assert(type(d) == "number" and d == d) end
+    end)
+    fuzz({ "20261122190000" }, 53, function(s)
+      answered(time.from_kst(s))
+    end)
   end)
 end)
 
