@@ -59,7 +59,7 @@ _lsrun() {
       COMPREPLY=($(compgen -W "--emulator --speed --state --grace --dry-run --log -v -e
         --version --help" -- "$cur"))
     else
-      COMPREPLY=($(compgen -W "call ops help jobs emulator" -- "$cur") $(compgen -f -- "$cur"))
+      COMPREPLY=($(compgen -W "call ops help jobs steps emulator" -- "$cur") $(compgen -f -- "$cur"))
     fi
     return
   fi
@@ -93,7 +93,7 @@ _lsrun() {
         fi
       fi
       ;;
-    jobs)
+    jobs|steps)
       COMPREPLY=($(compgen -W "--state --json" -- "$cur"))
       ;;
     emulator)

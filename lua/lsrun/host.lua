@@ -24,6 +24,7 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
        lsrun ops                          list every operation by group
        lsrun help OP                      what an operation takes and returns, with an example
        lsrun jobs [--state FILE] [--json] named jobs: last and next run, outcome
+       lsrun steps [--state FILE] [--json] [ID]  durable steps: what each returned
        lsrun emulator [--host H] [--port N] [--access-key K] [--secret-key S]
                       [--speed F] [--state FILE] [--lenient-signature]
 options:
@@ -177,7 +178,7 @@ local function parse_options(argv)
   return o
 end
 
-local COMMANDS = { call = true, ops = true, help = true, emulator = true, jobs = true }
+local COMMANDS = { call = true, ops = true, help = true, emulator = true, jobs = true, steps = true }
 
 function M.main(argv)
   local o, err = parse_options(argv)
@@ -197,12 +198,12 @@ function M.main(argv)
     if cmd == "help" and not rest[1] then io.stdout:write(M.USAGE) return 0 end
     if cmd == "help" then return operations.help(rest[1], io.stdout, io.stderr) end
     if cmd == "emulator" then return require("lsrun.emulator").main(rest) end
-    if cmd == "jobs" then
+    if cmd == "jobs" or cmd == "steps" then
       if o.state then
         table.insert(rest, 1, o.state)
         table.insert(rest, 1, "--state")
       end
-      return require("lsrun.jobs").main(rest)
+      return require("lsrun." .. cmd).main(rest)
     end
     if o.dry_run then use_dry_run() end
     local plan = plan_of(o, { status = 2 })

@@ -8,7 +8,9 @@
 
 local core = require "livestation.core"
 local log = require "livestation.log"
+local steps = require "livestation.schedule.steps"
 local when = require "livestation.schedule.when"
+local zone = require "livestation.schedule.zone"
 
 local M = {}
 
@@ -30,7 +32,10 @@ local function on_error(e)
   return { message = msg:match("^[^\n]*"), trace = trace }
 end
 
-local function call(fn, ctx)
+-- In the attempt's task: a named job's run is the scope of the steps its
+-- function takes (steps.lua), the same for every attempt of the run.
+local function call(fn, ctx, scope)
+  if scope then steps.bind(scope) end
   return xpcall(fn, on_error, ctx)
 end
 
@@ -112,8 +117,13 @@ local function attempt_once(S, job, run)
     job = job.name or job.label, scheduled = run.scheduled / 1000,
     attempt = run.attempt, lateness = started - run.scheduled / 1000,
   }
+  local scope
+  if job.name then
+    ctx.run = job.name .. "@" .. when.iso(run.scheduled / 1000, zone.utc)
+    scope = steps.scope("job", ctx.run, S.get_store)
+  end
   run.timed_out = false
-  run.task = core.spawn(call, job.fn, ctx)
+  run.task = core.spawn(call, job.fn, ctx, scope)
   local watchdog = job.timeout and core.spawn(watch, run, job.timeout)
   run.watchdog = watchdog
   local joined, fn_ok, err = run.task:join()

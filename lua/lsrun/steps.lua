@@ -1,0 +1,154 @@
+-- `lsrun steps [--state FILE] [--json] [ID]`: the journal of durable
+-- steps in a state file. Without ID, one line per workflow and job run
+-- (steps done, failed, running); with ID, each step of that workflow or
+-- run: its state, attempts, when it ended and what it returned (or why it
+-- failed). Reads the store only; works whether or not a host runs on it.
+-- Values under names that hold secrets (keys, passwords, tokens) show as
+-- "****".
+
+local json = require "livestation.json"
+local steps = require "livestation.schedule.steps"
+local store_mod = require "livestation.schedule.store"
+local when = require "livestation.schedule.when"
+local zone = require "livestation.schedule.zone"
+
+local M = {}
+
+M.USAGE = "usage: lsrun steps [--state FILE] [--json] [WORKFLOW-OR-RUN]\n"
+M.WIDTH = 72 -- of a result in the table
+
+-- Names whose values are secrets: streamKey, secretKey, password, token...
+local function secret_name(k)
+  k = tostring(k):lower()
+  return k:find("key$") ~= nil or k:find("secret", 1, true) ~= nil
+    or k:find("password", 1, true) ~= nil or k:find("token", 1, true) ~= nil
+end
+
+-- A copy of v with the values of secret names masked, at every depth.
+local function masked(v)
+  if type(v) ~= "table" then return v end
+  local out = json.is_array(v) and json.array() or {}
+  for k, x in pairs(v) do
+    out[k] = (type(k) == "string" and secret_name(k) and type(x) ~= "table") and "****" or masked(x)
+  end
+  return out
+end
+M.masked = masked
+
+local function outcome(rec)
+  local s = rec.state
+  if (rec.attempts or 1) > 1 then s = s .. " (attempt " .. rec.attempts .. ")" end
+  return s
+end
+
+local function shown(rec)
+  if rec.state == "failed" then return rec.error or "" end
+  if rec.state ~= "done" then return "" end
+  local text = json.encode(masked(rec.result))
+  if #text > M.WIDTH then text = text:sub(1, M.WIDTH - 3) .. "..." end
+  return text
+end
+
+local function table_text(rows)
+  local width = {}
+  for _, r in ipairs(rows) do
+    for i = 1, #r - 1 do width[i] = math.max(width[i] or 0, #r[i]) end
+  end
+  local out = {}
+  for _, r in ipairs(rows) do
+    local parts = {}
+    for i = 1, #r - 1 do parts[i] = r[i] .. string.rep(" ", width[i] - #r[i]) end
+    parts[#r] = r[#r]
+    out[#out + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- The listing of every scope, as text.
+function M.render_list(scopes)
+  local rows = { { "WORKFLOW OR RUN", "KIND", "DONE", "FAILED", "RUNNING" } }
+  for _, sc in ipairs(scopes) do
+    local n = { done = 0, failed = 0, running = 0 }
+    for _, r in ipairs(sc.steps) do n[r.state] = (n[r.state] or 0) + 1 end
+    rows[#rows + 1] = { sc.id, sc.kind, tostring(n.done), tostring(n.failed), tostring(n.running) }
+  end
+  return table_text(rows)
+end
+
+-- The steps of one scope, as text; times in zone z.
+function M.render_steps(recs, z)
+  z = z or zone.default()
+  local rows = { { "STEP", "STATE", "ENDED", "RESULT" } }
+  for _, r in ipairs(recs) do
+    rows[#rows + 1] = { r.name, outcome(r), r.finished and when.iso(math.floor(r.finished), z) or "-", shown(r) }
+  end
+  return table_text(rows)
+end
+
+local function parse(argv, err)
+  local o = {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--state" then
+      i = i + 1
+      o.path = argv[i]
+      if not o.path then err:write("lsrun: --state needs a file\n", M.USAGE) return nil end
+    elseif a == "--json" then
+      o.json = true
+    elseif a == "--help" or a == "-h" then
+      o.help = true
+    elseif a:sub(1, 1) == "-" or o.id then
+      err:write("lsrun: steps: unexpected argument '", a, "'\n", M.USAGE)
+      return nil
+    else
+      o.id = a
+    end
+    i = i + 1
+  end
+  return o
+end
+
+-- The command: returns an exit status (0; 1 when the file cannot be read
+-- or has no such workflow; 2 on a usage error).
+function M.main(argv, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local o = parse(argv, err)
+  if not o then return 2 end
+  if o.help then out:write(M.USAGE) return 0 end
+  local path = o.path or store_mod.default_path()
+  if not store_mod.is_postgres(path) then
+    local f = io.open(path, "rb")
+    if not f then err:write("lsrun: no state file at ", path, "\n") return 1 end
+    f:close()
+  end
+  local store, oerr = store_mod.open(path)
+  if not store then err:write("lsrun: ", oerr, "\n") return 1 end
+  local ok, scopes = pcall(steps.list, store)
+  store:close()
+  if not ok then err:write("lsrun: ", path, ": ", tostring(scopes), "\n") return 1 end
+  if o.id then
+    local found
+    for _, sc in ipairs(scopes) do
+      if sc.id == o.id then found = sc end
+    end
+    if not found then err:write("lsrun: no workflow or job run '", o.id, "' in ", path, "\n") return 1 end
+    scopes = { found }
+  end
+  if o.json then
+    for _, sc in ipairs(scopes) do
+      for _, r in ipairs(sc.steps) do r.result = masked(r.result) end
+      sc.steps = json.array(sc.steps)
+    end
+    out:write(json.encode(o.id and scopes[1] or json.array(scopes)), "\n")
+  elseif o.id then
+    out:write(M.render_steps(scopes[1].steps))
+  elseif #scopes == 0 then
+    out:write("no steps in ", path, "\n")
+  else
+    out:write(M.render_list(scopes))
+  end
+  return 0
+end
+
+return M
