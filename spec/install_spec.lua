@@ -176,7 +176,7 @@ describe("make install into a temporary prefix #foreign", function()
       assert.equal(0, status, err)
       return out
     end
-    assert.equal("call\nemulator\nhelp\njobs\nops\n", complete("lsrun", ""))
+    assert.equal("call\nemulator\nhelp\njobs\nops\nsteps\n", complete("lsrun", ""))
     assert.equal("channel.create\n", complete("lsrun", "call", "channel.cr"))
     assert.equal("vod.schedule.create\nvod.schedule.delete\nvod.schedule.get\nvod.schedule.update\n",
       complete("lsrun", "help", "vod.sch"))
