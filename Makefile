@@ -113,8 +113,12 @@ build/livestation.pc: dist/livestation.pc.in build/datadir.stamp
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	  -e 's|@DATADIR@|$(DATADIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
+# the man page and the unit name the paths of this install
 build/lsrun@.service: dist/systemd/lsrun@.service build/datadir.stamp
 	sed -e 's|/usr/local/bin/lsrun|$(BINDIR)/lsrun|' $< > $@
+
+build/lsrun.1: dist/lsrun.1 build/datadir.stamp
+	sed -e 's|/usr/local/share/livestation|$(DATADIR)|g' $< > $@
 
 # editor annotations from the operation table, written whole or not at all
 build/meta/livestation.lua: tools/gen_meta.lua $(wildcard lua/livestation/*.lua)
@@ -131,7 +135,7 @@ install-lua: livestation.so build/meta/livestation.lua
 	$(INSTALL) -m 755 livestation.so $(DESTDIR)$(CMODDIR)/livestation/core.so
 	$(INSTALL) -m 644 build/meta/livestation.lua $(DESTDIR)$(DATADIR)/meta/livestation.lua
 
-install: all install-lua build/livestation.pc build/lsrun@.service
+install: all install-lua build/livestation.pc build/lsrun@.service build/lsrun.1
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPDIR) \
 	  $(DESTDIR)$(DATADIR)/systemd
@@ -142,7 +146,7 @@ install: all install-lua build/livestation.pc build/lsrun@.service
 	ln -sf liblivestation.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/liblivestation.so
 	$(INSTALL) -m 644 src/livestation.h $(DESTDIR)$(INCDIR)/livestation.h
 	$(INSTALL) -m 644 build/livestation.pc $(DESTDIR)$(PCDIR)/livestation.pc
-	$(INSTALL) -m 644 dist/lsrun.1 $(DESTDIR)$(MANDIR)/man1/lsrun.1
+	$(INSTALL) -m 644 build/lsrun.1 $(DESTDIR)$(MANDIR)/man1/lsrun.1
 	$(INSTALL) -m 644 dist/lsrun.bash $(DESTDIR)$(COMPDIR)/lsrun
 	$(INSTALL) -m 644 build/lsrun@.service $(DESTDIR)$(DATADIR)/systemd/lsrun@.service
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/lua

@@ -90,6 +90,11 @@ describe("make install into a temporary prefix #foreign", function()
       assert.equal(0, (run("test -f " .. q(prefix .. "/" .. path))), path .. " is installed")
     end
     assert.equal(0, (run("test -x " .. q(prefix .. "/bin/lsrun"))))
+    -- the man page and the unit name this install's paths
+    assert.truthy(shell.read(prefix .. "/share/man/man1/lsrun.1")
+      :find("\n.I " .. prefix .. "/share/livestation/meta\n", 1, true))
+    assert.matches("\nExecStart=" .. prefix:gsub("%p", "%%%0") .. "/bin/lsrun ",
+      shell.read(prefix .. "/share/livestation/systemd/lsrun@.service"))
   end)
 
   it("installs the shared library under its soname with the usual links", function()
