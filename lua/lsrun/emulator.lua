@@ -7,11 +7,11 @@ local core = require "livestation.core"
 
 local M = {}
 
-local USAGE = [[
+local USAGE = [==[
 usage: lsrun emulator [--host 127.0.0.1] [--port N] [--access-key K] [--secret-key S]
                       [--speed F] [--state FILE] [--lenient-signature] [--strict]
-                      [--quiet]
-]]
+                      [--throttle RPS[/BURST]] [--day-quota N] [--quiet]
+]==]
 
 local function usage_error(msg)
   io.stderr:write("lsrun emulator: ", msg, "\n", USAGE)
@@ -21,6 +21,7 @@ end
 local OPTIONS = {
   ["--host"] = "host", ["--port"] = "port", ["--access-key"] = "access_key",
   ["--secret-key"] = "secret_key", ["--speed"] = "speed", ["--state"] = "state",
+  ["--throttle"] = "throttle", ["--day-quota"] = "day_quota",
 }
 
 function M.parse(args)
@@ -59,6 +60,19 @@ function M.parse(args)
     if not s or s <= 0 then return nil, "--speed must be a positive number" end
     o.speed = s
   end
+  if o.throttle ~= nil or o.day_quota ~= nil then
+    local t = {}
+    if o.throttle ~= nil then
+      local rps, burst = o.throttle:match("^([%d.]+)/?(%d*)$")
+      t.rps = tonumber(rps)
+      if not t.rps then return nil, "--throttle: RPS or RPS/BURST, e.g. 10 or 10/20" end
+      t.burst = burst ~= "" and math.tointeger(tonumber(burst)) or nil
+    end
+    if o.day_quota ~= nil then t.day_quota = math.tointeger(tonumber(o.day_quota)) or -1 end
+    local ok, terr = require("livestation.emulator.throttle").config(t)
+    if not ok then return nil, terr end
+    o.throttle = t
+  end
   return o
 end
 
@@ -69,7 +83,7 @@ function M.main(args)
   local emulator = require "livestation.emulator"
   local emu = emulator.new {
     access_key = o.access_key, secret_key = o.secret_key, speed = o.speed, state = o.state,
-    lenient_signature = o.lenient_signature, strict = o.strict,
+    lenient_signature = o.lenient_signature, strict = o.strict, throttle = o.throttle,
     log = not o.quiet and function(line) io.stderr:write(line, "\n") end or nil,
   }
   local url, serr = emu:start { host = o.host, port = o.port }

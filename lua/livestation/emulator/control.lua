@@ -9,6 +9,10 @@
 --   DELETE /_emulator/faults[/{id}]   clear all rules, or one
 --   GET    /_emulator/clock           {now, offset_ms, speed}
 --   POST   /_emulator/clock           {"advance_ms": N}: jump ahead, run due transitions
+--   GET    /_emulator/throttle        the gateway's usage limits and refusals
+--   POST   /_emulator/throttle        set them: {"rps":, "burst":, "code":,
+--                                     "day_quota":, "retry_after":}
+--   DELETE /_emulator/throttle        no limits
 --   POST   /_emulator/reset           back to an empty account
 --   GET    /_emulator/state           the whole world as JSON
 --
@@ -85,6 +89,20 @@ local function clock(emu, req)
   return answer(200, { now = emu.clock:now(), offset_ms = emu.clock.offset, speed = emu.clock.speed })
 end
 
+local function throttle(emu, req)
+  if req.method == "POST" then
+    local b, err = body_of(req)
+    if not b then return problem(400, err) end
+    local ok, terr = emu:set_throttle(b)
+    if not ok then return problem(400, terr) end
+  elseif req.method == "DELETE" then
+    emu:set_throttle(nil)
+  elseif req.method ~= "GET" then
+    return problem(405, "use GET, POST or DELETE")
+  end
+  return answer(200, emu.throttle and emu.throttle:status() or { off = true })
+end
+
 function M.handle(emu, req)
   if not M.is_loopback(req.peer) then
     return problem(403, "the control API answers loopback clients only")
@@ -99,6 +117,7 @@ function M.handle(emu, req)
   local fid = rest:match("^faults/(%d+)$")
   if fid then return faults(emu, req, fid) end
   if rest == "clock" then return clock(emu, req) end
+  if rest == "throttle" then return throttle(emu, req) end
   if rest == "reset" then
     if req.method ~= "POST" then return problem(405, "use POST") end
     emu:reset()

@@ -76,6 +76,13 @@ function M.service(emu, req)
   local gw = emu.gateway
   local status, headers, body = gw:authenticate(req)
   if status then return status, headers, body, id end
+  local limited = emu.throttle and emu.throttle:admit(req.headers["x-ncp-iam-access-key"])
+  if limited then
+    status, headers, body = reply.gateway(limited)
+    local after = emu.throttle.conf.retry_after
+    if after and limited ~= "400" then headers["Retry-After"] = tostring(after) end
+    return status, headers, body, id
+  end
   status, headers, body = gw:service_headers(req, op.zone)
   if status then return status, headers, body, id end
 

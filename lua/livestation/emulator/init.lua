@@ -10,13 +10,15 @@
 --                        secret_key = emulator.DEFAULT_SECRET_KEY } ...
 --   emu:stop()
 --
--- Options: access_key, secret_key (default: the documented keys), speed
+-- Options: access_key, secret_key (default: the documented keys), keys
+-- ({[access_key] = secret_key}: more accounts' keys, all seeing one world), speed
 -- (processing delays divided by it, default 1), state (SQLite file kept
 -- across restarts), lenient_signature, strict (the documented request
 -- contract to the letter: Content-Type on every call, no undeclared
 -- parameters), regions (default {"KR"}), log
 -- (fn(line): one line per request), callback_attempts, callback_backoff,
--- callback_timeout (delivery policy, see callbacks.lua).
+-- callback_timeout (delivery policy, see callbacks.lua), throttle (the
+-- gateway's usage limits per access key, see throttle.lua; off without).
 
 local core = require "livestation.core"
 local json = require "livestation.json"
@@ -31,6 +33,7 @@ local presets = require "livestation.emulator.presets"
 local dispatch = require "livestation.emulator.dispatch"
 local control = require "livestation.emulator.control"
 local encoder = require "livestation.emulator.encoder"
+local throttle_mod = require "livestation.emulator.throttle"
 
 local M = {}
 
@@ -54,10 +57,16 @@ function M.new(opts)
     log_fn = opts.log,
     state_path = opts.state,
   }, Emulator)
+  local keys = { [opts.access_key or M.DEFAULT_ACCESS_KEY] = opts.secret_key or M.DEFAULT_SECRET_KEY }
+  for access, secret in pairs(opts.keys or {}) do keys[access] = secret end
   self.gateway = gateway_mod.new {
-    keys = { [opts.access_key or M.DEFAULT_ACCESS_KEY] = opts.secret_key or M.DEFAULT_SECRET_KEY },
+    keys = keys,
     lenient = opts.lenient_signature, regions = opts.regions, strict = opts.strict,
   }
+  if opts.throttle ~= nil then
+    local ok, err = self:set_throttle(opts.throttle)
+    if not ok then error("emulator.new: " .. err, 2) end
+  end
   self.timeline = timeline_mod.new(self)
   for _, mod in ipairs(dispatch.MODULES) do
     for kind, fn in pairs(mod.transitions or {}) do self.timeline:on(kind, fn) end
@@ -228,6 +237,19 @@ function Emulator:unpublish(channel_id, opts)
   local ch, kind, message = encoder.unpublish(self, channel_id, opts)
   self:persist()
   return ch, kind, message
+end
+
+-- Gateway usage limits per access key (throttle.lua), or nil: none.
+-- Returns true, or nil and what is wrong with the settings.
+function Emulator:set_throttle(opts)
+  if opts == nil or opts == false then
+    self.throttle = nil
+    return true
+  end
+  local t, err = throttle_mod.new(opts, function() return self.clock:now() end, core.monotonic)
+  if not t then return nil, err end
+  self.throttle = t
+  return true
 end
 
 function Emulator:add_fault(rule)
