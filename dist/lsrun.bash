@@ -98,7 +98,7 @@ _lsrun() {
       ;;
     emulator)
       COMPREPLY=($(compgen -W "--host --port --access-key --secret-key --speed --state
-        --lenient-signature --strict --quiet --help" -- "$cur"))
+        --lenient-signature --strict --throttle --day-quota --quiet --help" -- "$cur"))
       ;;
     *)
       # a script's own arguments
