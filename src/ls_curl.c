@@ -23,7 +23,7 @@ static const struct { const char *name; size_t offset; } SYMBOLS[] = {
   S(global_init), S(multi_init), S(multi_setopt), S(multi_cleanup),
   S(multi_add_handle), S(multi_remove_handle), S(multi_socket_action),
   S(multi_assign), S(multi_info_read), S(multi_strerror), S(easy_init),
-  S(easy_setopt), S(easy_getinfo), S(easy_cleanup), S(easy_strerror),
+  S(easy_setopt), S(easy_getinfo), S(easy_cleanup), S(easy_reset), S(easy_strerror),
   S(slist_append), S(slist_free_all),
 #undef S
 };

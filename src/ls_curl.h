@@ -31,6 +31,7 @@ typedef struct ls_curl_api {
   CURLcode (*easy_setopt)(CURL *e, CURLoption opt, ...);
   CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
   void (*easy_cleanup)(CURL *e);
+  void (*easy_reset)(CURL *e);
   const char *(*easy_strerror)(CURLcode c);
   struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
   void (*slist_free_all)(struct curl_slist *l);
@@ -64,6 +65,7 @@ CURLMcode ls_curl_multi_setopt(CURLM *m, CURLMoption opt, ...);
 #define curl_easy_setopt       ls_curl_easy_setopt
 #define curl_easy_getinfo      (ls_curl.easy_getinfo)
 #define curl_easy_cleanup      (ls_curl.easy_cleanup)
+#define curl_easy_reset        (ls_curl.easy_reset)
 #define curl_easy_strerror     (ls_curl.easy_strerror)
 #define curl_slist_append      (ls_curl.slist_append)
 #define curl_slist_free_all    (ls_curl.slist_free_all)
