@@ -5,18 +5,58 @@
 */
 #include "ls_sign.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+/* SHA-256, fetched from OpenSSL's provider once: OpenSSL 3's one-shot
+** HMAC() looks the algorithm up on every call, which cost more than the
+** rest of signing a request. */
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void) {
+  sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* One hash over two pieces. */
+static int digest2(EVP_MD_CTX *c, const void *a, size_t alen, const void *b,
+                   size_t blen, unsigned char out[32]) {
+  unsigned int n = 0;
+  return EVP_DigestInit_ex2(c, sha256, NULL) && EVP_DigestUpdate(c, a, alen) &&
+         EVP_DigestUpdate(c, b, blen) && EVP_DigestFinal_ex(c, out, &n) && n == 32;
+}
+
+/* HMAC (RFC 2104) with SHA-256: H(K ^ opad, H(K ^ ipad, msg)). */
 int ls_hmac_sha256(const void *key, size_t keylen, const void *msg,
                    size_t msglen, unsigned char out[32]) {
-  unsigned int outlen = 0;
-  if (HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &outlen) == NULL)
-    return -1;
-  return outlen == 32 ? 0 : -1;
+  unsigned char k[64], ipad[64], opad[64], inner[32];
+  EVP_MD_CTX *c;
+  int i, ok;
+  pthread_once(&sha256_once, fetch_sha256);
+  if (sha256 == NULL || (c = EVP_MD_CTX_new()) == NULL) return -1;
+  memset(k, 0, sizeof k);
+  if (keylen > sizeof k) {
+    if (!digest2(c, key, keylen, "", 0, k)) { EVP_MD_CTX_free(c); return -1; }
+  } else if (keylen > 0) {
+    memcpy(k, key, keylen);
+  }
+  for (i = 0; i < 64; i++) {
+    ipad[i] = (unsigned char)(k[i] ^ 0x36);
+    opad[i] = (unsigned char)(k[i] ^ 0x5c);
+  }
+  ok = digest2(c, ipad, sizeof ipad, msg, msglen, inner) &&
+       digest2(c, opad, sizeof opad, inner, sizeof inner, out);
+  EVP_MD_CTX_free(c);
+  /* the key's traces are secret too */
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return ok ? 0 : -1;
 }
 
 size_t ls_base64(const unsigned char *in, size_t len, char *out) {

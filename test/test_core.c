@@ -56,6 +56,22 @@ static void test_hmac_and_base64(void) {
   hex(mac, 32, h);
   CHECK(strcmp(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0,
         "RFC 4231 case 2");
+  {
+    /* RFC 4231 test case 6: a key longer than the block is hashed first */
+    unsigned char key[131];
+    const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    memset(key, 0xaa, sizeof key);
+    CHECK(ls_hmac_sha256(key, sizeof key, m6, strlen(m6), mac) == 0, "hmac with a long key");
+    hex(mac, 32, h);
+    CHECK(strcmp(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54") == 0,
+          "RFC 4231 case 6");
+    /* RFC 4231 test case 1: a 20-byte key */
+    memset(key, 0x0b, 20);
+    CHECK(ls_hmac_sha256(key, 20, "Hi There", 8, mac) == 0, "hmac with a short key");
+    hex(mac, 32, h);
+    CHECK(strcmp(h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7") == 0,
+          "RFC 4231 case 1");
+  }
   CHECK(ls_base64((const unsigned char *)"", 0, b) == 0 && b[0] == '\0', "base64 of nothing");
   ls_base64((const unsigned char *)"f", 1, b);
   CHECK(strcmp(b, "Zg==") == 0, "base64 pads one byte");
