@@ -14,16 +14,12 @@
 -- step journal, so a failed run is tried again and a restart never makes
 -- a second clip of the same moment.
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/lib/?.lua;" .. package.path
-
 local livestation = require "livestation"
 local config = livestation.config
 local time = livestation.time
-local encoder = require "workflow.encoder"
-local journal = require "workflow.journal"
-local live = require "workflow.live"
-local progress = require "workflow.progress"
+local encoder = require "livestation.kit.encoder"
+local live = require "livestation.kit.live"
+local progress = require "livestation.kit.progress"
 
 local T = config.types
 local must = live.must
@@ -74,7 +70,7 @@ end
 
 local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
 local name = "auto_clips:" .. cfg.channel .. "@" .. host
-local j = journal.open(name)
+local j = livestation.workflow(name)
 
 ---------------------------------------------------------------- the channel
 

@@ -11,17 +11,13 @@
 -- platform received. Steps are kept in the step journal: a restart goes on
 -- where it stopped. Against the emulator it plays the encoder itself.
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/lib/?.lua;" .. package.path
-
 local livestation = require "livestation"
 local config = livestation.config
 local time = livestation.time
-local encoder = require "workflow.encoder"
-local journal = require "workflow.journal"
-local live = require "workflow.live"
-local progress = require "workflow.progress"
-local restream = require "workflow.restream"
+local encoder = require "livestation.kit.encoder"
+local live = require "livestation.kit.live"
+local progress = require "livestation.kit.progress"
+local restream = require "livestation.kit.restream"
 
 local T = config.types
 local must = live.must
@@ -62,7 +58,7 @@ local ok_enc, enc = pcall(encoder.for_client, ls, cfg.simulate_encoder)
 if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) end
 
 local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
-local j = journal.open("restream:" .. cfg.name .. "@" .. host .. ":" .. tostring(cfg.starts or "now"))
+local j = livestation.workflow("restream:" .. cfg.name .. "@" .. host .. ":" .. tostring(cfg.starts or "now"))
 local anchor = j:get("anchor") or j:put("anchor", os.time())
 local starts = cfg.starts and time.resolve(cfg.starts, zone, anchor) or anchor
 local ends = cfg.ends and time.resolve(cfg.ends, zone, anchor)

@@ -17,19 +17,15 @@
 -- started again at any moment: nothing is done twice, nothing is skipped.
 -- Against the emulator it plays the encoder itself (simulate_encoder).
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/lib/?.lua;" .. package.path
-
 local livestation = require "livestation"
 local config = livestation.config
 local time = livestation.time
-local encoder = require "workflow.encoder"
-local journal = require "workflow.journal"
-local live = require "workflow.live"
-local progress = require "workflow.progress"
-local recordings = require "workflow.recordings"
-local restream = require "workflow.restream"
-local timeline = require "workflow.timeline"
+local encoder = require "livestation.kit.encoder"
+local live = require "livestation.kit.live"
+local progress = require "livestation.kit.progress"
+local recordings = require "livestation.kit.recordings"
+local restream = require "livestation.kit.restream"
+local timeline = require "livestation.kit.timeline"
 
 local T = config.types
 
@@ -125,7 +121,7 @@ if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) 
 -- a show with new dates is a new show and a restart is the same one.
 local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
 local id = cfg.name .. "@" .. host
-local j = journal.open("broadcast:" .. id .. ":" .. tostring(cfg.starts))
+local j = livestation.workflow("broadcast:" .. id .. ":" .. tostring(cfg.starts))
 
 local plan = j:get("plan")
 local anchor = plan and plan.anchor or os.time()
@@ -447,7 +443,7 @@ if cfg.curtain then
 end
 PHASES[#PHASES + 1] = { name = "finish", at = ends, run = function() finish() summary() end }
 
-local tl = { name = "broadcast:" .. id, journal = j, progress = p, zone = zone, phases = PHASES }
+local tl = { name = "broadcast:" .. id, workflow = j, progress = p, zone = zone, phases = PHASES }
 
 if timeline.finished(tl) then
   p:say("show %s has already finished", cfg.name)

@@ -16,23 +16,17 @@
 -- emulator the script does not wait for the start: it moves the
 -- emulator's clock forward (fast_forward).
 
-local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
-package.path = here .. "/lib/?.lua;" .. package.path
-
 local livestation = require "livestation"
 local config = livestation.config
 local time = livestation.time
-local civil = require "livestation.civil"
-local encoder = require "workflow.encoder"
-local journal = require "workflow.journal"
-local live = require "workflow.live"
-local progress = require "workflow.progress"
+local encoder = require "livestation.kit.encoder"
+local live = require "livestation.kit.live"
+local progress = require "livestation.kit.progress"
 
 local T = config.types
 local must = live.must
 
 local NOTICE = 600 -- seconds: a schedule starts 10 minutes after it is registered at the earliest
-local KST = 9 * 3600
 local ACTIVE = { CREATING = true, PROCESSING = true, READY = true, UPDATING = true }
 
 ---------------------------------------------------------------- config
@@ -84,7 +78,7 @@ end
 local p = progress.new { zone = zone, now = service_now }
 
 local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
-local j = journal.open("vod2live:" .. cfg.channel.name .. "@" .. host .. ":" .. tostring(cfg.programme[1].at))
+local j = livestation.workflow("vod2live:" .. cfg.channel.name .. "@" .. host .. ":" .. tostring(cfg.programme[1].at))
 local anchor = j:get("anchor") or j:put("anchor", math.floor(service_now()))
 for i, b in ipairs(cfg.programme) do
   b.index, b.t = i, time.resolve(b.at, zone, anchor)
@@ -109,17 +103,15 @@ local function wait_until(t)
   end
 end
 
+-- The 14-digit KST wall clock the API takes as an integer.
 local function kst_stamp(t)
-  return math.tointeger(tonumber(os.date("!%Y%m%d%H%M%S", math.floor(t) + KST)))
+  return math.tointeger(tonumber(time.kst(math.floor(t))))
 end
 
 -- A schedule's startTime as epoch seconds (epoch ms, or a KST stamp).
 local function start_of(s)
   local v = math.tointeger(tonumber(s.startTime)) or 0
-  if v >= 10000000000000 then
-    local y, mo, d, h, mi, sec = tostring(v):match("^(%d%d%d%d)(%d%d)(%d%d)(%d%d)(%d%d)(%d%d)$")
-    return civil.to_seconds(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)) - KST
-  end
+  if v >= 10000000000000 then return time.from_kst(v) or 0 end
   return v / 1000
 end
 

@@ -94,6 +94,22 @@ describe("layers", function()
     assert.are.same({ "livestation.civil" }, graph["livestation.kst"])
   end)
 
+  it("keeps scripts/ and the workflow kit on the public API", function()
+    local PUBLIC = { ["livestation"] = true, ["livestation.emulator_client"] = true }
+    local function public(name) return PUBLIC[name] or name:match("^livestation%.kit%.[%w_]+$") ~= nil end
+    local files = {}
+    for path in io.popen("find scripts lua/livestation/kit -name '*.lua' | sort"):lines() do
+      files[#files + 1] = path
+      for _, d in ipairs(requires_of(read(path))) do
+        assert.is_true(public(d), path .. " requires " .. d)
+      end
+      assert.is_nil(read(path):find("package.path", 1, true), path .. " changes package.path")
+    end
+    assert.is_true(#files >= 10)
+    local status = os.execute("test -e scripts/lib")
+    assert.is_falsy(status, "scripts/lib is back")
+  end)
+
   it("builds lsrun on the embedding API alone", function()
     local src = read("src/lsrun.c")
     for inc in src:gmatch('#include%s+"([^"]+)"') do

@@ -1,21 +1,21 @@
 -- A workflow as phases at fixed times (prepare, start, ..., finish), run
--- by named livestation.at jobs and recorded in the step journal.
+-- by named livestation.at jobs, each phase a durable step of the workflow.
 --
 -- Each phase's job runs, in order and under one lock, every earlier phase
 -- not yet done, then its own: after a restart several jobs may be due at
 -- once, and a phase never runs before the ones it depends on. A phase is
--- marked done in the journal when it ends, so it never runs twice; jobs
+-- a step, done when it ends, so it never runs twice; jobs
 -- whose time passed while the host was down run once when it is back
 -- (catch_up "once"), and an interrupted or failed run is tried again.
 --
 --   local ok, err = timeline.run {
---     name = "broadcast:show@host", journal = j, progress = p,
+--     name = "broadcast:show@host", workflow = wf, progress = p,
 --     phases = { { name = "start", at = t, run = function(ctx) ... end }, ... },
 --   }
 
 local livestation = require "livestation"
 local time = livestation.time
-local lock_mod = require "workflow.lock"
+local lock_mod = require "livestation.kit.lock"
 
 local M = {}
 
@@ -26,13 +26,13 @@ M.LATE = 5 -- seconds late before a run says so
 function M.pending(o)
   local out = {}
   for _, ph in ipairs(o.phases) do
-    if not o.journal:done("phase." .. ph.name) then out[#out + 1] = ph.name end
+    if not o.workflow:done("phase." .. ph.name) then out[#out + 1] = ph.name end
   end
   return out
 end
 
 function M.finished(o)
-  return o.journal:done("phase." .. o.phases[#o.phases].name) ~= nil
+  return o.workflow:done("phase." .. o.phases[#o.phases].name)
 end
 
 -- Runs phases 1..upto not done yet; ctx goes to each run function.
@@ -41,10 +41,10 @@ local function advance(o, upto, ctx)
     for i = 1, upto do
       local ph = o.phases[i]
       local key = "phase." .. ph.name
-      if not o.journal:done(key) then
+      o.workflow:step(key, function()
         ph.run(ctx or {})
-        o.journal:mark(key, true)
-      end
+        return true
+      end)
     end
   end)
 end
@@ -52,7 +52,7 @@ end
 local function job_fn(o, i)
   return function(ctx)
     local ph = o.phases[i]
-    if ctx.lateness and ctx.lateness > M.LATE and not o.journal:done("phase." .. ph.name) then
+    if ctx.lateness and ctx.lateness > M.LATE and not o.workflow:done("phase." .. ph.name) then
       o.progress:say("%s is due since %s (%s ago): running it now", ph.name,
         time.clock(ctx.scheduled, o.zone), time.span(ctx.lateness))
     end

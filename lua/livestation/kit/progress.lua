@@ -38,7 +38,7 @@ function Progress:loud(fmt, ...)
   io.stderr:flush()
 end
 
--- A loud line that is also kept in journal j's "problems" list, for the
+-- A loud line that is also kept in workflow j's "problems" value, for the
 -- summary (and for a restart's summary).
 function Progress:problem(j, fmt, ...)
   local text = string.format(fmt, ...)

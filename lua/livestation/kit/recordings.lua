@@ -2,7 +2,7 @@
 -- transfers, safely when started again: a recording already in TRANSFER
 -- or TRANSFER_FINISH is waited for, never sent a second time.
 
-local live = require "workflow.live"
+local live = require "livestation.kit.live"
 
 local M = {}
 

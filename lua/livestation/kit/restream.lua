@@ -5,7 +5,7 @@
 -- Config targets: { platform = "YOUTUBE", url = "rtmp://...", key = "...",
 --                   user = "...", password = "..." }
 
-local live = require "workflow.live"
+local live = require "livestation.kit.live"
 
 local M = {}
 
