@@ -165,6 +165,17 @@ describe("make install into a temporary prefix #foreign", function()
     assert.matches("^host: cannot open job%.lua", err)
   end)
 
+  it("man and bash-completion find the page and the completion where they look", function()
+    local status, out, err = run(CLEAN_ENV .. "MANPATH=" .. q(prefix .. "/share/man") .. " man -w lsrun")
+    assert.equal(0, status, err)
+    assert.equal(prefix .. "/share/man/man1/lsrun.1\n", out)
+    -- bash-completion loads completions on demand from XDG_DATA_DIRS
+    status, out, err = run(CLEAN_ENV .. "XDG_DATA_DIRS=" .. q(prefix .. "/share") .. " bash -c "
+      .. q("source /usr/share/bash-completion/bash_completion; __load_completion lsrun; complete -p lsrun"))
+    assert.equal(0, status, err)
+    assert.equal("complete -F _lsrun lsrun\n", out)
+  end)
+
   it("bash completes operations and parameters from the installed lsrun", function()
     local completion = prefix .. "/share/bash-completion/completions/lsrun"
     local function complete(...)
