@@ -31,7 +31,7 @@ COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_util core_store runtime
+CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_util core_store core_notify runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua
@@ -73,11 +73,15 @@ test_embed: test/test_embed.c liblivestation.a
 test_server: test/test_server.c liblivestation.a
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< liblivestation.a $(LUA_LIB) $(LIBS) -lm
 
+# a stand-in for systemd's notify socket (spec/systemd_spec.lua)
+build/notify_sink: test/notify_sink.c | build
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 deps:
 	@sh tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all test_core test_embed test_server
+	@$(MAKE) --no-print-directory all test_core test_embed test_server build/notify_sink
 	@sh tools/run_tests.sh
 
 demo: deps

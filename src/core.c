@@ -135,6 +135,7 @@ int luaopen_livestation_core(lua_State *L) {
   add_funcs(L, ls_server_funcs);
   add_funcs(L, ls_util_funcs);
   add_funcs(L, ls_store_funcs);
+  add_funcs(L, ls_notify_funcs);
   lua_pushliteral(L, LS_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

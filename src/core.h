@@ -137,5 +137,7 @@ extern const luaL_Reg ls_util_funcs[];
 void ls_util_open(lua_State *L);
 extern const luaL_Reg ls_store_funcs[];
 void ls_store_open(lua_State *L);
+/* core_notify.c */
+extern const luaL_Reg ls_notify_funcs[];
 
 #endif

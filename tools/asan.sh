@@ -13,7 +13,7 @@ cd "$top"
 { git ls-files; git ls-files --others --exclude-standard; } | tar cf - -T - | tar xf - -C "$dir"
 cd "$dir"
 make -s SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-  CFLAGS="-O1 -g" all test_core test_embed test_server
+  CFLAGS="-O1 -g" all test_core test_embed test_server build/notify_sink
 ./test_core
 ./test_embed
 ./test_server

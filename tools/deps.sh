@@ -7,7 +7,7 @@
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
 libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata \
-binutils pkgconf luarocks groff-base systemd man-db bash-completion"
+binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

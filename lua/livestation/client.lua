@@ -15,6 +15,7 @@ local errors = require "livestation.errors"
 local credentials = require "livestation.credentials"
 local log = require "livestation.log"
 local httpdate = require "livestation.httpdate"
+local metrics = require "livestation.metrics"
 
 local M = {}
 
@@ -217,6 +218,7 @@ local function attempt(self, op, req, n)
       body = req.body })
   end
   local started = core.monotonic()
+  local in_flight <close> = metrics.api_request()
   local resp, terr = self.transport {
     method = op.method, url = url, headers = headers, body = req.body,
     timeout = self.timeout, connect_timeout = self.connect_timeout,
@@ -225,11 +227,13 @@ local function attempt(self, op, req, n)
   local ms = math.floor((core.monotonic() - started) * 1000 + 0.5)
   if not resp then
     local err = transport_error(op.id, terr)
+    metrics.api_call(op.id, err.kind)
     log.info("call", { op = op.id, attempt = n, ms = ms, error = err.kind, message = err.message })
     return nil, err
   end
   local trace = resp.headers and resp.headers["x-ncp-trace-id"]
-  log.info("call", { op = op.id, status = resp.status, attempt = n, ms = ms, trace = trace })
+  metrics.api_call(op.id, resp.status)
+  log.info("call", { op = op.id, status = resp.status, attempt = n, ms = ms, trace_id = trace })
   if log.enabled("debug") then log.debug("response", { op = op.id, body = resp.body }) end
   if resp.status >= 200 and resp.status < 300 then
     local content, body = decode_success(op.id, resp)
@@ -354,6 +358,7 @@ function Client:call(id, params, opts)
     else
       delay = next_delay(this, n, err, deadline)
       if not delay then return nil, err end
+      metrics.api_retry(id)
       log.info("retry", { op = id, attempt = n, after_ms = math.floor(delay * 1000), reason = err.kind,
         status = err.status })
       core.sleep(delay)

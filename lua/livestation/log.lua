@@ -1,12 +1,16 @@
 -- Logging: one line per call, levels, and a last line of defence for keys.
 --
 --   2026-11-21T04:43:16.123Z INFO  message k=v k2="two words"
+--   {"time":"2026-11-21T04:43:16.123Z","level":"info","message":"message","k":"v"}
 --
 -- Levels are error < warn < info < debug; the default is warn (scripts
--- are quiet unless asked) or LIVESTATION_LOG when set. Every registered
--- secret, and every value named as a secret (stream keys, passwords,
--- tokens), is replaced by [REDACTED] in each line just before it is
--- written, whatever part of the line it came in through.
+-- are quiet unless asked) or LIVESTATION_LOG when set. The format is text
+-- or json (one object a line), LIVESTATION_LOG_FORMAT when set. Every
+-- registered secret, and every value named as a secret (stream keys,
+-- passwords, tokens), is replaced by [REDACTED] in each line just before
+-- it is written, whatever part of the line it came in through. When
+-- stderr is the journal's stream, lines written there start with the
+-- journal's "<N>" priority, so `journalctl -p err` selects by level.
 
 local M = {}
 
@@ -24,6 +28,10 @@ local function level_of(name)
 end
 
 local current = level_of(os.getenv("LIVESTATION_LOG")) or LEVELS.warn
+
+local FORMATS = { text = true, json = true }
+local env_format = os.getenv("LIVESTATION_LOG_FORMAT")
+local fmt = FORMATS[env_format] and env_format or "text"
 
 ---------------------------------------------------------------- settings
 
@@ -46,13 +54,39 @@ function M.enabled(name)
   return l <= current
 end
 
-local function default_sink(line)
-  io.stderr:write(line, "\n")
+-- Raises on an unknown name; returns the previous format.
+function M.set_format(name)
+  if not FORMATS[name] then
+    error(format("log.set_format: unknown format '%s' (text, json)", tostring(name)), 2)
+  end
+  local previous = fmt
+  fmt = name
+  return previous
+end
+
+function M.format()
+  return fmt
+end
+
+-- sd-daemon(3) priorities: err, warning, info, debug.
+local JOURNAL_PRIORITY = { "<3>", "<4>", "<6>", "<7>" }
+
+local has_core, core = pcall(require, "livestation.core")
+has_core = has_core and type(core) == "table"
+local journal = has_core and core.stderr_is_journal and core.stderr_is_journal() or false
+
+local function default_sink(line, level)
+  if journal then
+    io.stderr:write(JOURNAL_PRIORITY[level], line, "\n")
+  else
+    io.stderr:write(line, "\n")
+  end
 end
 
 local sink = default_sink
 
--- fn(line) receives each line without its newline; nil restores stderr.
+-- fn(line, level) receives each line without its newline (level 1 is
+-- error .. 4 debug); nil restores stderr.
 -- Returns the previous sink.
 function M.set_sink(fn)
   local previous = sink
@@ -62,8 +96,7 @@ end
 
 -- Wall-clock milliseconds: the core's clock when it is loaded, else
 -- os.time() (whole seconds).
-local has_core, core = pcall(require, "livestation.core")
-local default_clock = has_core and type(core) == "table" and core.now_ms
+local default_clock = has_core and core.now_ms
   or function() return os.time() * 1000 end
 local clock = default_clock
 
@@ -213,6 +246,14 @@ local function mask_named(line)
   return line
 end
 
+-- Text with every registered secret replaced, for other outputs that
+-- show what scripts said (the status page).
+function M.scrub(text)
+  text = tostring(text)
+  if #patterns > 0 then return scrub(text) end
+  return text
+end
+
 -- Shows enough of an access key to recognise it: NCPT****01.
 function M.mask(key)
   if type(key) ~= "string" or #key < 12 then return "****" end
@@ -250,20 +291,93 @@ local function timestamp(ms)
   return os.date("!%Y-%m-%dT%H:%M:%S", ms // 1000) .. format(".%03dZ", ms % 1000)
 end
 
-local function write(level, msg, fields)
-  if level > current then return end
+---------------------------------------------------------------- context
+
+-- Fields every line written from a task carries (job and run, set by the
+-- scheduler around a job's function); weak keys, so an ended task goes.
+local task_fields = setmetatable({}, { __mode = "k" })
+local current_task = has_core and core.current or function() return nil end
+
+-- Adds fields (a table, or nil to clear) to each line logged by task t.
+function M.set_task_fields(t, fields)
+  task_fields[t] = fields
+end
+
+local function merged(fields)
+  local t = current_task()
+  local extra = t and task_fields[t]
+  if not extra then return fields end
+  local out = {}
+  for k, v in pairs(extra) do out[k] = v end
+  if type(fields) == "table" then
+    for k, v in pairs(fields) do out[k] = v end
+  end
+  return out
+end
+
+local function sorted_keys(fields)
+  local keys = {}
+  for k in pairs(fields) do keys[#keys + 1] = k end
+  sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+local function text_line(level, msg, fields)
   local parts = { timestamp(clock()), " ", LABELS[level], " ", one_line(tostring(msg)) }
   if type(fields) == "table" then
-    local keys = {}
-    for k in pairs(fields) do keys[#keys + 1] = k end
-    sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do
+    for _, k in ipairs(sorted_keys(fields)) do
       parts[#parts + 1] = " " .. one_line(tostring(k)) .. "=" .. render(fields[k])
     end
   end
-  local line = mask_named(concat(parts))
+  return concat(parts)
+end
+
+-- JSON: secrets are scrubbed from each string before it is encoded (an
+-- encoded string may escape what the patterns look for), and the line
+-- once more after.
+local function scrub_value(v)
+  if type(v) == "string" then return scrub(v) end
+  if type(v) == "table" and getmetatable(v) == nil then
+    local c = {}
+    for k, x in pairs(v) do c[scrub_value(k)] = scrub_value(x) end
+    return c
+  end
+  return v
+end
+
+local RESERVED = { time = true, level = true, message = true }
+
+local function json_value(v)
+  local json = require "livestation.json"
+  local tv = type(v)
+  if tv == "number" and (v ~= v or v == math.huge or v == -math.huge) then v = tostring(v) end
+  if tv == "table" and getmetatable(v) ~= nil then v = tostring(v) end
+  if tv ~= "string" and tv ~= "number" and tv ~= "boolean" and tv ~= "table" then v = tostring(v) end
+  if #patterns > 0 then v = scrub_value(v) end
+  local ok, text = pcall(json.encode, v)
+  return ok and text or json.encode(tostring(v))
+end
+
+local function json_line(level, msg, fields)
+  local parts = { '{"time":', json_value(timestamp(clock())), ',"level":', json_value(NAMES[level]),
+    ',"message":', json_value(tostring(msg)) }
+  if type(fields) == "table" then
+    for _, k in ipairs(sorted_keys(fields)) do
+      local name = tostring(k)
+      if RESERVED[name] then name = "field_" .. name end -- the stable keys stay ours
+      parts[#parts + 1] = "," .. json_value(name) .. ":" .. json_value(fields[k])
+    end
+  end
+  parts[#parts + 1] = "}"
+  return concat(parts)
+end
+
+local function write(level, msg, fields)
+  if level > current then return end
+  fields = merged(fields)
+  local line = mask_named(fmt == "json" and json_line(level, msg, fields) or text_line(level, msg, fields))
   if #patterns > 0 then line = scrub(line) end
-  sink(line)
+  sink(line, level)
 end
 
 function M.error(msg, fields) write(1, msg, fields) end

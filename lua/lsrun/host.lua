@@ -35,6 +35,9 @@ options:
   --grace S      on SIGTERM/SIGINT, seconds running jobs get to finish (default 10)
   --dry-run      print each request (method, URL, headers, body) instead of sending it
   --log LEVEL    error, warn, info or debug (default warn, or $LIVESTATION_LOG)
+  --log-format F text or json, one object a line (default $LIVESTATION_LOG_FORMAT, else text)
+  --status ADDR  serve /metrics, /healthz and a status page on HOST:PORT (127.0.0.1:9101);
+                 any address but loopback needs $LIVESTATION_STATUS_TOKEN
   -v             the same as --log info
   --version      print the version and exit
   --help         print this help and exit
@@ -114,7 +117,8 @@ function Plan:start()
   local o = self.o
   self.emu = o.emulator and use_emulator(o.speed) or nil
   local service = require "livestation.schedule.service"
-  local ok, err = pcall(service.start, { state = o.state, grace = o.grace })
+  local ok, err = pcall(service.start, { state = o.state, grace = o.grace, status = o.status,
+    status_token = os.getenv("LIVESTATION_STATUS_TOKEN") })
   if not ok then
     io.stderr:write("lsrun: ", tostring(err), "\n")
     return 2
@@ -152,6 +156,14 @@ local function parse_options(argv)
       o.i = o.i + 1
       o.grace = tonumber(argv[o.i])
       if not o.grace or o.grace < 0 then return nil, "--grace needs a number of seconds" end
+    elseif a == "--status" then
+      o.i = o.i + 1
+      o.status = argv[o.i]
+      if not o.status then return nil, "--status needs HOST:PORT" end
+    elseif a == "--log-format" then
+      o.i = o.i + 1
+      o.log_format = argv[o.i]
+      if not o.log_format then return nil, "--log-format needs text or json" end
     elseif a == "-v" then o.log = "info"
     elseif a == "--log" then
       o.i = o.i + 1
@@ -188,6 +200,10 @@ function M.main(argv)
   if o.log then
     local ok = pcall(load_log().set_level, o.log)
     if not ok then return usage_error("unknown log level '" .. o.log .. "'") end
+  end
+  if o.log_format then
+    local ok = pcall(load_log().set_format, o.log_format)
+    if not ok then return usage_error("unknown log format '" .. o.log_format .. "' (text or json)") end
   end
   local rest = { table.unpack(argv, o.i) }
   local cmd = not o.code and rest[1]

@@ -8,6 +8,7 @@
 
 local core = require "livestation.core"
 local log = require "livestation.log"
+local metrics = require "livestation.metrics"
 local steps = require "livestation.schedule.steps"
 local when = require "livestation.schedule.when"
 local zone = require "livestation.schedule.zone"
@@ -25,11 +26,13 @@ end
 
 -- Keeps the first line of an error for the journal; the full text and
 -- traceback go to the log.
+-- An API error raised as it came (assert(ls:call(...))) keeps its trace id.
 local function on_error(e)
   local msg = tostring(e)
   local trace = debug.traceback(msg, 2)
   trace = trace:gsub("\n\t%[C%]: in function 'xpcall'.*$", "") -- our own frames
-  return { message = msg:match("^[^\n]*"), trace = trace }
+  local trace_id = type(e) == "table" and type(rawget(e, "trace_id")) == "string" and e.trace_id or nil
+  return { message = msg:match("^[^\n]*"), trace = trace, trace_id = trace_id }
 end
 
 -- In the attempt's task: a named job's run is the scope of the steps its
@@ -60,13 +63,22 @@ local function report(S, job, run, outcome, started, finished, fields)
     duration_ms = math.floor((finished - started) * 1000 + 0.5),
   }
   for k, v in pairs(fields) do f[k] = v end
+  f.run = run.id
   local level = LEVEL[outcome] or "warn"
-  if f.retry_in then level = "warn" else S.count(outcome) end
+  if f.retry_in then
+    level = "warn"
+  else
+    S.count(outcome)
+    run.first_started = run.first_started or started
+    metrics.job_run(job.label, outcome, run.first_started - run.scheduled / 1000,
+      finished - run.first_started)
+  end
   log[level]("job run", f)
   job.last = {
     scheduled = run.scheduled / 1000, started = started, finished = finished,
-    outcome = outcome, attempt = run.attempt, error = fields.error,
+    outcome = outcome, attempt = run.attempt, error = fields.error, trace_id = fields.trace_id,
   }
+  if outcome ~= "ok" and outcome ~= "skipped" then S.note_failure(job, job.last) end
 end
 
 -- Whether another attempt is owed after this one ended with outcome.
@@ -99,6 +111,7 @@ local function attempt_once(S, job, run)
   run.phase = "running"
   local started = core.now()
   run.started = started
+  run.first_started = run.first_started or started
   if job.name then
     local id, err = S.get_store():start_run(job.name, run.scheduled, run.attempt, started)
     if id == false then
@@ -119,20 +132,25 @@ local function attempt_once(S, job, run)
   }
   local scope
   if job.name then
-    ctx.run = job.name .. "@" .. when.iso(run.scheduled / 1000, zone.utc)
+    ctx.run = run.id -- job@scheduled time (run_id)
     scope = steps.scope("job", ctx.run, S.get_store)
   end
   run.timed_out = false
   run.task = core.spawn(call, job.fn, ctx, scope)
+  log.set_task_fields(run.task, { job = job.label, run = run.id })
   local watchdog = job.timeout and core.spawn(watch, run, job.timeout)
   run.watchdog = watchdog
   local joined, fn_ok, err = run.task:join()
   run.task = nil
   if watchdog then watchdog:cancel() end
   run.watchdog = nil
-  local outcome, detail, trace
+  local outcome, detail, trace, trace_id
   if joined then
-    if fn_ok then outcome = "ok" else outcome, detail, trace = "failed", err.message, err.trace end
+    if fn_ok then
+      outcome = "ok"
+    else
+      outcome, detail, trace, trace_id = "failed", err.message, err.trace, err.trace_id
+    end
   else
     outcome = run.timed_out and "timeout" or "cancelled"
     detail = run.timed_out and string.format("timed out after %gs", job.timeout) or "cancelled"
@@ -148,7 +166,7 @@ local function attempt_once(S, job, run)
     run.row = nil
   end
   report(S, job, run, outcome, started, finished, {
-    error = detail, traceback = outcome == "failed" and trace or nil,
+    error = detail, traceback = outcome == "failed" and trace or nil, trace_id = trace_id,
     retry_in = (retry_at and not S.stopping) and string.format("%.3fs", retry_at - finished) or nil,
   })
   return outcome, retry_at
@@ -194,11 +212,20 @@ local function runner(S, job, run)
   S.after_run(job)
 end
 
+-- How log lines and the status page name a run: a named job's run as
+-- its steps' scope does (job@scheduled time in UTC, the same across
+-- restarts), another job's by a number of this host.
+function M.run_id(S, job, scheduled)
+  if job.name then return job.name .. "@" .. when.iso(scheduled / 1000, zone.utc) end
+  return "r" .. S.next_run_id()
+end
+
 -- Starts item {scheduled (ms), attempt, failures, not_before (ms)} of job
 -- as a task; failures counts the earlier attempts that failed or timed out.
 function M.start(S, job, item)
   local run = { job = job, scheduled = item.scheduled, attempt = item.attempt or 1,
-                failures = item.failures or 0, not_before = item.not_before, phase = "waiting" }
+                failures = item.failures or 0, not_before = item.not_before, phase = "waiting",
+                id = M.run_id(S, job, item.scheduled) }
   job.active = job.active + 1
   S.runs[run] = true
   run.runner = core.spawn(runner, S, job, run)
@@ -219,6 +246,7 @@ end
 function M.skip(S, job, scheduled, detail)
   if job.name then S.get_store():record_run(job.name, scheduled, "skipped", detail) end
   S.count("skipped")
+  metrics.job_run(job.label, "skipped")
   log.info("job run", { job = job.label, scheduled = when.iso(scheduled / 1000, job.zone),
     outcome = "skipped", reason = detail })
 end

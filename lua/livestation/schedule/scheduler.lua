@@ -21,11 +21,14 @@ local cron = require "livestation.schedule.cron"
 local M = {}
 
 local SHUTDOWN_POLL = 0.02 -- seconds between looks at the runs still going
+M.RECENT_FAILURES = 20     -- kept for the status page
+M.DUE_COUNT_CAP = 100000   -- runs counted per job when asked what is due
 
 -- The public face of a job: fields id, name, kind, label; functions that
 -- work called with . or :.
 local function job_handle(S, job)
-  local h = { id = job.id, name = job.name, kind = job.kind, label = job.label }
+  local h = { id = job.id, name = job.name, kind = job.kind, label = job.label,
+              schedule = job.trigger.label }
   function h.cancel() return job_mod.cancel(S, job) end
   function h.next_run() return job.next_ms and job.next_ms / 1000 or nil end
   function h.last_run()
@@ -57,14 +60,35 @@ function M.new(opts)
     stopping = false,
   }
   S.timers = timers_mod.new(S.clock)
-  local last_id = 0
+  local last_id, last_run_id = 0, 0
   local store
+  local recent = {} -- the latest failed runs, newest last
 
   ---------------------------------------------------------------- internals
 
   function S.next_id()
     last_id = last_id + 1
     return last_id
+  end
+
+  function S.next_run_id()
+    last_run_id = last_run_id + 1
+    return last_run_id
+  end
+
+  -- Remembers a run that did not end well: job, and its last table.
+  function S.note_failure(job, last)
+    local f = { job = job.label }
+    for k, v in pairs(last) do f[k] = v end
+    recent[#recent + 1] = f
+    if #recent > M.RECENT_FAILURES then table.remove(recent, 1) end
+  end
+
+  -- The latest failed runs, newest first.
+  function S.recent_failures()
+    local out = {}
+    for i = #recent, 1, -1 do out[#out + 1] = recent[i] end
+    return out
   end
 
   function S.count(outcome)
@@ -187,6 +211,39 @@ function M.new(opts)
     table.sort(list, function(a, b) return a.id < b.id end)
     for i, job in ipairs(list) do list[i] = job.handle end
     return list
+  end
+
+  -- Runs due within `seconds` from now, per scheduled job label.
+  function S.due_within(seconds)
+    local now = S.clock.now_ms()
+    local limit = now + math.floor(seconds * 1000)
+    local out = {}
+    for _, job in pairs(S.registry) do
+      local n, t = 0, job.next_ms
+      local tr = job.trigger
+      if t and t <= limit and tr.kind == "every" then
+        n = (limit - t) // tr.interval + 1
+      else
+        while t and t <= limit and n < M.DUE_COUNT_CAP do
+          n = n + 1
+          t = tr:next(t)
+        end
+      end
+      out[job.label] = n
+    end
+    return out
+  end
+
+  -- Whether the state file answers: true, "closed" (not opened: nothing
+  -- needed it yet), or nil, message.
+  function S.check_store()
+    if not (store and store:is_open()) then return "closed" end
+    return store:ping()
+  end
+
+  -- The open store, or nil; never opens one.
+  function S.open_store()
+    return store and store:is_open() and store or nil
   end
 
   S.state = state_mod.new(S.get_store)

@@ -1,8 +1,9 @@
 -- What the host (lsrun) calls around a script: choose the state file,
--- turn SIGTERM/SIGINT into a graceful shutdown, report whether any run
--- failed.
+-- turn SIGTERM/SIGINT into a graceful shutdown, tell systemd how it goes,
+-- serve the status server, report whether any run failed.
 --
---   service.start{ state = FILE, grace = 10 }   before the script runs
+--   service.start{ state = FILE, grace = 10, status = "127.0.0.1:9101",
+--                  status_token = TOKEN }        before the script runs
 --   core.run()
 --   local failed = service.finish()             after the loop returns
 
@@ -15,11 +16,18 @@ local function loaded_schedule()
   return package.loaded["livestation.schedule"]
 end
 
+-- systemd's side (livestation.systemd) is loaded only under systemd.
+local function systemd_stopping()
+  local systemd = package.loaded["livestation.systemd"]
+  if systemd then systemd.stopping() end
+end
+
 local M = {}
 
 M.DEFAULT_GRACE = 10
 
 local handles = {}
+local status_server
 local signalled = false
 local grace_now = M.DEFAULT_GRACE
 
@@ -30,11 +38,13 @@ local function on_signal(name, grace)
   local schedule = loaded_schedule()
   if signalled then
     log.warn("second signal: stopping now", { signal = name })
+    systemd_stopping()
     if schedule then schedule.shutdown(0) end
     core.stop()
     return
   end
   signalled = true
+  systemd_stopping()
   log.warn("signal: shutting down", { signal = name, grace = grace })
   if schedule then schedule.shutdown(grace) end
   core.stop()
@@ -42,9 +52,12 @@ end
 
 -- opts: state (the state file; default $LIVESTATION_STATE or
 -- ./livestation-state.db, opened only when a named job, state or a
--- webhook needs it), grace (seconds, default 10), signals (default true).
--- Calling it again changes the state file and grace; the signal handlers
--- are installed once.
+-- webhook needs it), grace (seconds, default 10), signals (default true),
+-- status (HOST:PORT of the status server, livestation.status) and
+-- status_token. Under systemd (Type=notify) it says READY=1 once the loop
+-- turns and pings the watchdog. Calling it again changes the state file
+-- and grace; the signal handlers are installed once. Raises a message
+-- when the status server cannot start.
 function M.start(opts)
   opts = opts or {}
   local grace = opts.grace or grace_now
@@ -57,6 +70,13 @@ function M.start(opts)
       handles[#handles + 1] = core.on_signal(name, function(sig) on_signal(sig, grace_now) end)
     end
   end
+  if opts.status and not status_server then
+    local err
+    status_server, err = require("livestation.status").start { address = opts.status,
+      token = opts.status_token }
+    if not status_server then error(err, 0) end
+  end
+  if os.getenv("NOTIFY_SOCKET") then require("livestation.systemd").start() end
 end
 
 -- True when a signal asked the host to stop.
@@ -68,8 +88,14 @@ end
 -- the number of runs and event handlers that did not end well (failed,
 -- timed out, cancelled by shutdown); the host exits 1 when it is not 0.
 function M.finish()
+  local systemd = package.loaded["livestation.systemd"]
+  if systemd then systemd.stop() end
   for _, h in ipairs(handles) do h:close() end
   handles = {}
+  if status_server then status_server:close() end
+  status_server = nil
+  local heartbeat = package.loaded["livestation.heartbeat"]
+  if heartbeat then heartbeat.stop() end
   local schedule = loaded_schedule()
   if not schedule then return 0 end
   local failures = schedule.failures()

@@ -25,7 +25,8 @@
 --          kv_keys(prefix)  kv_update(key, fn(old_text) -> new_text)
 --   inbox: inbox_put(ev, body) -> "stored" | "duplicate"  inbox_begin(id)
 --          inbox_finish(id, state)  inbox_pending()  inbox_get(id)
---          inbox_prune(before)
+--          inbox_prune(before)  inbox_recent(n) -> newest first, no bodies
+--   ping() -> true | nil, message: does the store answer (/healthz)
 --   is_open()  close();  fields: path (where it is), kind ("sqlite" or
 --   "postgresql"), shared (true when other hosts may use it too).
 

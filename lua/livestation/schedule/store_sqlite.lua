@@ -4,6 +4,7 @@
 -- documents, and every SQL statement of this backend is here.
 
 local core = require "livestation.core"
+local metrics = require "livestation.metrics"
 local sqlite = require "livestation.store.sqlite"
 
 local M = {}
@@ -68,7 +69,11 @@ Store.__index = Store
 -- nil, message.
 function M.open(path)
   local db, err = sqlite.open(path, M.SCHEMA, "state file")
-  if not db then return nil, err end
+  if not db then
+    metrics.store_error("sqlite")
+    return nil, err
+  end
+  db.on_error = function() metrics.store_error("sqlite") end
   local rows = db:query("SELECT value FROM meta WHERE key = 'schema'")
   local version = rows and rows[1] and tonumber(rows[1].value)
   if version and version > M.SCHEMA_VERSION then
@@ -88,6 +93,15 @@ end
 
 function Store:close()
   self.db:close()
+end
+
+-- true when the file answers, or nil, message (/healthz). A write, so a
+-- file another process holds locked, or one that cannot grow, shows.
+function Store:ping()
+  local ok, err = self.db:query("INSERT OR REPLACE INTO meta (key, value) VALUES ('health', ?)",
+    string.format("%.3f", now()))
+  if not ok then return nil, err end
+  return true
 end
 
 -- The first row of a query, or nil (and the error when it failed).
@@ -293,6 +307,12 @@ function Store:inbox_get(id)
 end
 
 -- Forgets finished events received before `before` (epoch seconds).
+-- The latest n events, newest first, without their bodies.
+function Store:inbox_recent(n)
+  return self.db:query([[SELECT id, event, channel_id, received, state, attempts, finished
+    FROM inbox ORDER BY received DESC, id DESC LIMIT ?]], n)
+end
+
 function Store:inbox_prune(before)
   return self.db:query([[DELETE FROM inbox WHERE state NOT IN ('new', 'delivering')
     AND received < ?]], before)

@@ -9,9 +9,10 @@
 -- token 401, malformed body 400; each is logged, never the token.
 
 local core = require "livestation.core"
+local http_token = require "livestation.http_token"
 local json = require "livestation.json"
-local url = require "livestation.url"
 local log = require "livestation.log"
+local metrics = require "livestation.metrics"
 
 local M = {}
 
@@ -21,25 +22,6 @@ M.KEEP_DAYS = 30 -- ids are remembered this long for de-duplication
 
 local TEXT = { ["content-type"] = "text/plain; charset=utf-8" }
 local JSON = { ["content-type"] = "application/json" }
-
-local function query_param(query, name)
-  return url.parse_query(query)[name]
-end
-
--- Compares without stopping at the first difference.
-local function same(a, b)
-  if type(a) ~= "string" or #a ~= #b then return false end
-  local diff = 0
-  for i = 1, #a do diff = diff | (a:byte(i) ~ b:byte(i)) end
-  return diff == 0
-end
-
-local function authorized(req, token)
-  local h = req.headers
-  local bearer = h["authorization"] and h["authorization"]:match("^[Bb]earer%s+(.+)$")
-  return same(query_param(req.query, "token"), token) or same(h["x-livestation-token"], token)
-    or same(bearer, token)
-end
 
 local function integer_of(v)
   if math.type(v) == "integer" then return v end
@@ -109,6 +91,7 @@ function M.new(S)
     local fields = { id = ev.key, event = ev.event, channel = ev.channelId }
     if #list == 0 then
       store:inbox_finish(ev.key, "ignored")
+      metrics.webhook_handled:inc { event = ev.event, outcome = "ignored" }
       fields.outcome = "ignored"
       log.info("webhook event", fields)
       return
@@ -132,6 +115,7 @@ function M.new(S)
     store:inbox_finish(ev.key, failed == 0 and "done" or "failed")
     fields.handlers, fields.failed = #list, failed
     fields.outcome = failed == 0 and "done" or "failed"
+    metrics.webhook_handled:inc { event = ev.event, outcome = fields.outcome }
     fields.duration_ms = math.floor((core.monotonic() - started) * 1000 + 0.5)
     log.info("webhook event", fields)
   end
@@ -165,6 +149,7 @@ function M.new(S)
   local function reject(status, what, req, extra)
     local f = { status = status, path = req.path, method = req.method, peer = req.peer }
     for k, v in pairs(extra or {}) do f[k] = v end
+    metrics.webhook_rejected:inc { status = status }
     log.warn("webhook: " .. what, f)
   end
 
@@ -178,7 +163,7 @@ function M.new(S)
         reject(405, "method not allowed", req)
         return 405, { ["content-type"] = TEXT["content-type"], allow = "POST" }, "method not allowed\n"
       end
-      if o.token and not authorized(req, o.token) then
+      if o.token and not http_token.authorized(req, o.token) then
         reject(401, "wrong or missing token", req)
         return 401, TEXT, "unauthorized\n"
       end
@@ -189,9 +174,11 @@ function M.new(S)
       end
       local ok, result, err = pcall(function() return S.get_store():inbox_put(ev, req.body) end)
       if not ok or not result then
+        metrics.webhook_rejected:inc { status = 503 }
         log.error("webhook: cannot store event", { id = ev.key, error = tostring(ok and err or result) })
         return 503, TEXT, "cannot store the event\n"
       end
+      metrics.webhook_received:inc { event = ev.event, result = result }
       if result == "duplicate" then
         log.info("webhook: duplicate event", { id = ev.key, event = ev.event })
         return 200, JSON, '{"ok":true,"duplicate":true}'

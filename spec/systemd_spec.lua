@@ -1,0 +1,117 @@
+-- lsrun under systemd (Type=notify): READY=1 once the loop turns,
+-- WATCHDOG=1 from the loop, STOPPING=1 at the end, against a stand-in
+-- notify socket (build/notify_sink). A loop wedged by Lua that never
+-- yields stops the pings: that is what lets systemd restart it.
+
+local wf = require "helpers.workflow"
+
+-- Starts the sink on name (a path, or "@name" for the abstract
+-- namespace); returns its process once it listens.
+local function sink(dir, name, seconds)
+  local p = wf.spawn(dir, "sink", "build/notify_sink " .. wf.quote(name) .. " " .. (seconds or 20))
+  assert(p:wait_line("^bound$", 10), "the sink did not bind: " .. p:stderr())
+  return p
+end
+
+-- The sink's datagrams: { {ms = n, msg = "READY=1|STATUS=running"}, ... }
+local function messages(p)
+  local out = {}
+  for ms, msg in p:stdout():gmatch("(%d+) ([^\n]*)\n") do out[#out + 1] = { ms = tonumber(ms), msg = msg } end
+  return out
+end
+
+local function pings(list)
+  local out = {}
+  for _, m in ipairs(list) do
+    if m.msg:find("WATCHDOG=1", 1, true) then out[#out + 1] = m.ms end
+  end
+  return out
+end
+
+-- Runs for 1 s, wedges the loop for 1.5 s in Lua that never yields, then
+-- runs 1 s more (the short sleep first: the loop's cached clock is as old
+-- as the wedge until it turns once).
+local WEDGE = [[
+local l = require "livestation"
+l.sleep(1)
+local t = l.now() + 1.5
+while l.now() < t do end
+l.sleep(0.01)
+l.sleep(1)
+]]
+
+describe("lsrun and systemd's notify socket", function()
+  after_each(function() wf.cleanup() end)
+
+  it("says READY=1, pings the watchdog from the loop, stops pinging while it is wedged, says STOPPING=1", function()
+    local dir = wf.tmpdir()
+    local socket = dir .. "/notify"
+    local s = sink(dir, socket)
+    local script = wf.write(dir .. "/wedge.lua", WEDGE)
+    local p = wf.spawn(dir, "lsrun", "./lsrun " .. wf.quote(script),
+      { NOTIFY_SOCKET = socket, WATCHDOG_USEC = "200000" })
+    assert.equal(0, p:wait(20), p:stderr())
+    assert.is_truthy(s:wait(10))
+    local list = messages(s)
+    assert.matches("^READY=1", list[1].msg)
+    assert.matches("STOPPING=1", list[#list].msg)
+    local ms = pings(list)
+    -- 3.5 s at one ping per 0.1 s, less the wedge
+    assert.is_true(#ms >= 12, "pings: " .. #ms)
+    local widest, before, after = 0, 0, 0
+    for i = 2, #ms do
+      local gap = ms[i] - ms[i - 1]
+      if gap > widest then widest, before, after = gap, i - 1, #ms - i + 1 end
+    end
+    assert.is_true(widest >= 1300, "the widest gap between pings was " .. widest .. " ms")
+    assert.is_true(before >= 5 and after >= 5, string.format("pings before %d, after %d", before, after))
+    -- outside the wedge the pings come at half the watchdog interval
+    for i = 2, before do assert.is_true(ms[i] - ms[i - 1] <= 400, "gap " .. (ms[i] - ms[i - 1])) end
+  end)
+
+  it("speaks to an abstract socket ('@' name)", function()
+    local dir = wf.tmpdir()
+    local name = "@livestation-spec-" .. tostring(os.time()) .. "-" .. tostring(math.random(1e9))
+    local s = sink(dir, name)
+    local p = wf.spawn(dir, "lsrun", "./lsrun -e 'require(\"livestation\").sleep(0.3)'",
+      { NOTIFY_SOCKET = name, WATCHDOG_USEC = "100000" })
+    assert.equal(0, p:wait(20), p:stderr())
+    assert.is_truthy(s:wait(10))
+    local list = messages(s)
+    assert.matches("^READY=1", list[1].msg)
+    assert.is_true(#pings(list) >= 2)
+    assert.matches("STOPPING=1", list[#list].msg)
+  end)
+
+  it("does not ping for another process (WATCHDOG_PID), and sends nothing without NOTIFY_SOCKET", function()
+    local dir = wf.tmpdir()
+    local socket = dir .. "/notify"
+    local s = sink(dir, socket)
+    local p = wf.spawn(dir, "lsrun", "./lsrun -e 'require(\"livestation\").sleep(0.5)'",
+      { NOTIFY_SOCKET = socket, WATCHDOG_USEC = "100000", WATCHDOG_PID = "1" })
+    assert.equal(0, p:wait(20), p:stderr())
+    assert.is_truthy(s:wait(10))
+    local list = messages(s)
+    assert.matches("^READY=1", list[1].msg)
+    assert.equal(0, #pings(list))
+    -- without NOTIFY_SOCKET: the same run, no datagram, no complaint
+    local s2 = wf.spawn(dir, "sink2", "build/notify_sink " .. wf.quote(dir .. "/n2") .. " 2")
+    assert(s2:wait_line("^bound$", 10))
+    local p2 = wf.spawn(dir, "plain", "./lsrun -e 'require(\"livestation\").sleep(0.3)'",
+      { WATCHDOG_USEC = "100000" })
+    assert.equal(0, p2:wait(20))
+    assert.equal("", p2:stderr())
+    assert.is_truthy(s2:wait(10))
+    assert.equal("bound\n", s2:stdout())
+  end)
+
+  it("names a notify socket it cannot reach, once, and runs on", function()
+    local dir = wf.tmpdir()
+    local p = wf.spawn(dir, "lsrun", "./lsrun -e 'require(\"livestation\").sleep(0.5)'",
+      { NOTIFY_SOCKET = dir .. "/nobody-listens", WATCHDOG_USEC = "100000" })
+    assert.equal(0, p:wait(20))
+    local err = p:stderr()
+    local _, n = err:gsub("systemd notify failed", "")
+    assert.equal(1, n, err)
+  end)
+end)
