@@ -40,7 +40,7 @@ _lsrun() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=${COMP_WORDS[i]}
     case $w in
-      --speed|--state|--grace|--log) ((i++)) ;;
+      --speed|--state|--grace|--log|--log-format|--status) ((i++)) ;;
       -e) return ;;
       -*) ;;
       *) cmd=$w; cmd_at=$i; break ;;
@@ -50,13 +50,15 @@ _lsrun() {
 
   case $prev in
     --log) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")); return ;;
+    --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    --status) COMPREPLY=($(compgen -W "127.0.0.1:9101" -- "$cur")); return ;;
     --state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --speed|--grace|--port|--host|--access-key|--secret-key|-e|--body) return ;;
   esac
 
   if [[ -z $cmd ]]; then
     if [[ $cur == -* ]]; then
-      COMPREPLY=($(compgen -W "--emulator --speed --state --grace --dry-run --log -v -e
+      COMPREPLY=($(compgen -W "--emulator --speed --state --grace --dry-run --log --log-format --status -v -e
         --version --help" -- "$cur"))
     else
       COMPREPLY=($(compgen -W "call ops help jobs steps emulator" -- "$cur") $(compgen -f -- "$cur"))

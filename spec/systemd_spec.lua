@@ -69,6 +69,20 @@ describe("lsrun and systemd's notify socket", function()
     for i = 2, before do assert.is_true(ms[i] - ms[i - 1] <= 400, "gap " .. (ms[i] - ms[i - 1])) end
   end)
 
+  it("says STOPPING=1 as soon as SIGTERM asks it to stop", function()
+    local dir = wf.tmpdir()
+    local socket = dir .. "/notify"
+    local s = sink(dir, socket)
+    local p = wf.spawn(dir, "lsrun", "./lsrun --grace 1 -e 'local l = require \"livestation\" " ..
+      "l.every(60, function() end) print(\"up\") io.stdout:flush() l.sleep(30)'", { NOTIFY_SOCKET = socket })
+    assert(p:wait_line("^up$", 10))
+    assert(wf.wait_for(function() return s:stdout():find("READY=1", 1, true) end, 10))
+    p:kill("TERM")
+    assert.is_truthy(s:wait(10))
+    local list = messages(s)
+    assert.matches("STOPPING=1", list[#list].msg)
+  end)
+
   it("speaks to an abstract socket ('@' name)", function()
     local dir = wf.tmpdir()
     local name = "@livestation-spec-" .. tostring(os.time()) .. "-" .. tostring(math.random(1e9))
@@ -113,5 +127,46 @@ describe("lsrun and systemd's notify socket", function()
     local err = p:stderr()
     local _, n = err:gsub("systemd notify failed", "")
     assert.equal(1, n, err)
+  end)
+end)
+
+describe("the example systemd unit", function()
+  local unit = wf.slurp("dist/systemd/lsrun@.service")
+
+  local function setting(name)
+    return unit:match("\n" .. name .. "=([^\n]*)")
+  end
+
+  it("asks for notify and a watchdog, restarts on failure, serves the status on loopback", function()
+    assert.equal("notify", setting("Type"))
+    assert.matches("^%d+s$", setting("WatchdogSec"))
+    assert.equal("on-failure", setting("Restart")) -- a watchdog timeout is a failure
+    assert.equal("main", setting("NotifyAccess"))
+    assert.equal("LIVESTATION_STATUS=127.0.0.1:9101", unit:match("\nEnvironment=(LIVESTATION_STATUS=[^\n]*)"))
+  end)
+
+  it("its command line, started as systemd starts it, says READY, pings and serves /healthz", function()
+    local dir = wf.tmpdir()
+    local s = sink(dir, dir .. "/notify")
+    wf.write(dir .. "/demo.lua", "local l = require 'livestation'\n" ..
+      "local job = l.every(0.1, function() end, { name = 'tick' })\nl.sleep(1.5)\njob.cancel()\n")
+    local exec = setting("ExecStart"):gsub("%%i", "demo")
+      :gsub("/usr/local/bin/lsrun", "./lsrun"):gsub("/var/lib/livestation/demo", dir)
+      :gsub("/etc/livestation/", dir .. "/")
+    local env = { NOTIFY_SOCKET = dir .. "/notify", LIVESTATION_LOG = "info",
+      -- systemd passes half of nothing: WATCHDOG_USEC is WatchdogSec= in microseconds
+      WATCHDOG_USEC = tostring(math.tointeger(tonumber(setting("WatchdogSec"):match("%d+")) * 1000000)),
+      LIVESTATION_STATUS = "127.0.0.1:0" } -- as NAME.env may override; tests take any free port
+    local p = wf.spawn(dir, "unit", exec, env)
+    local url = wf.wait_for(function() return p:stderr():match("status server listening url=(http://[%d.:]+)") end, 15)
+    assert(url, p:stderr())
+    local resp = require("livestation.core").http_request { url = url .. "/healthz", timeout = 10 }
+    assert.equal(200, resp.status)
+    assert.equal(0, p:wait(20), p:stderr())
+    assert.is_truthy(s:wait(10))
+    local list = messages(s)
+    assert.matches("^READY=1", list[1].msg)
+    assert.is_true(#pings(list) >= 1)
+    assert.matches("STOPPING=1", list[#list].msg)
   end)
 end)

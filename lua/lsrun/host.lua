@@ -36,8 +36,9 @@ options:
   --dry-run      print each request (method, URL, headers, body) instead of sending it
   --log LEVEL    error, warn, info or debug (default warn, or $LIVESTATION_LOG)
   --log-format F text or json, one object a line (default $LIVESTATION_LOG_FORMAT, else text)
-  --status ADDR  serve /metrics, /healthz and a status page on HOST:PORT (127.0.0.1:9101);
-                 any address but loopback needs $LIVESTATION_STATUS_TOKEN
+  --status ADDR  serve /metrics, /healthz and a status page on HOST:PORT (127.0.0.1:9101;
+                 default $LIVESTATION_STATUS, else none); any address but
+                 loopback needs $LIVESTATION_STATUS_TOKEN
   -v             the same as --log info
   --version      print the version and exit
   --help         print this help and exit
@@ -117,7 +118,9 @@ function Plan:start()
   local o = self.o
   self.emu = o.emulator and use_emulator(o.speed) or nil
   local service = require "livestation.schedule.service"
-  local ok, err = pcall(service.start, { state = o.state, grace = o.grace, status = o.status,
+  local status = o.status or os.getenv("LIVESTATION_STATUS")
+  if status == "" then status = nil end
+  local ok, err = pcall(service.start, { state = o.state, grace = o.grace, status = status,
     status_token = os.getenv("LIVESTATION_STATUS_TOKEN") })
   if not ok then
     io.stderr:write("lsrun: ", tostring(err), "\n")
