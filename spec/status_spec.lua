@@ -105,6 +105,16 @@ describe("lsrun --status", function()
     end, 10), "the counters did not move")
   end)
 
+  it("counts API calls that fail on the network and their retries", function()
+    local f = wf.wait_for(function()
+      local f = scrape(url)
+      return (prom.value(f, "livestation_api_retries_total", { op = "channel.get" }) or 0) >= 1 and f
+    end, 10)
+    assert(f, "no retry counted")
+    assert.is_true(prom.value(f, "livestation_api_calls_total", { op = "channel.get", status_class = "network" }) >= 2)
+    assert.is_true(prom.value(f, "livestation_job_runs_total", { job = "unreachable", outcome = "failed" }) >= 1)
+  end)
+
   it("counts webhook events received, duplicates, rejections and handling", function()
     assert.equal(200, post_event(hook, 501, "PUBLISH_START").status)
     assert.equal(200, post_event(hook, 501, "PUBLISH_START").status)
@@ -142,7 +152,7 @@ describe("lsrun --status", function()
     assert.falsy(page:find(wf.SECRET_KEY, 1, true))
     assert.falsy(page:find("src=", 1, true))
     assert.falsy(page:find("https?://"))
-    assert.truthy(page:find('<meta http-equiv="refresh"', 1, true))
+    assert.truthy(page:find('<meta http-equiv="refresh" content="5">', 1, true))
   end)
 
   it("answers 405 to other methods and 404 to other paths", function()
@@ -162,6 +172,34 @@ describe("lsrun --status", function()
     local after = prom.value(scrape(url), "livestation_state_store_errors_total", { backend = "sqlite" })
     assert.is_true(after > before)
     assert.equal(200, get(url .. "/").status) -- the page still renders, with the reason
+  end)
+end)
+
+describe("/healthz and a stalled loop", function()
+  local heartbeat = require "livestation.heartbeat"
+  local status = require "livestation.status"
+  local schedule = require "livestation.schedule"
+
+  it("says 503 when the loop has not turned for STALL_AFTER seconds", function()
+    local S = schedule.new { state = os.tmpname() }
+    local saved = status.STALL_AFTER
+    status.STALL_AFTER = 0.3
+    heartbeat.start(0.05)
+    core.sleep(0.1)
+    local code = status.health { scheduler = S }
+    -- Lua that never yields: the heartbeat cannot run
+    local t = core.monotonic() + 0.5
+    while core.monotonic() < t do end
+    local stalled, body = status.health { scheduler = S }
+    core.sleep(0.2) -- the loop turns again
+    local after = status.health { scheduler = S }
+    status.STALL_AFTER = saved
+    heartbeat.stop()
+    S.close()
+    assert.equal(200, code)
+    assert.equal(503, stalled)
+    assert.matches("^unhealthy: event loop stalled: last turn %d%.%ds ago\n", body)
+    assert.equal(200, after)
   end)
 end)
 
