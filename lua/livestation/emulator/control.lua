@@ -4,6 +4,10 @@
 --   DELETE /_emulator/channels/{channelId}/publish   stop it
 --          (JSON body, optional: {"backup": true, "width":, "height":,
 --           "fps":, "video_bitrate":, "audio_bitrate":})
+--   POST   /_emulator/channels/{channelId}/stream    change the running stream
+--          (the same body; above the allowed bitrate: PUBLISH_OVER_THRESHOLD)
+--   POST   /_emulator/channels/{channelId}/finish    the service ends the channel
+--          ({"status": "FORCE_BLOCK" | "FORCE_DELETED"}): STREAM_FINISH
 --   GET    /_emulator/faults          the fault rules
 --   POST   /_emulator/faults          add a rule (see faults.lua)
 --   DELETE /_emulator/faults[/{id}]   clear all rules, or one
@@ -112,6 +116,16 @@ function M.handle(emu, req)
   if id then
     if req.method ~= "POST" and req.method ~= "DELETE" then return problem(405, "use POST or DELETE") end
     return publish(emu, req, url.unescape(id))
+  end
+  local action
+  id, action = rest:match("^channels/([^/]+)/(%l+)$")
+  if id and (action == "stream" or action == "finish") then
+    if req.method ~= "POST" then return problem(405, "use POST") end
+    local opts, err = body_of(req)
+    if not opts then return problem(400, err) end
+    local ch, status, message = emu[action == "stream" and "adjust" or "finish"](emu, url.unescape(id), opts)
+    if not ch then return problem(status, message) end
+    return answer(200, { channelId = ch.channelId, channelStatus = ch.status, kind = status })
   end
   if rest == "faults" then return faults(emu, req) end
   local fid = rest:match("^faults/(%d+)$")

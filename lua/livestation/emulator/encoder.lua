@@ -20,6 +20,11 @@ local M = {}
 M.THUMBNAIL_MS = 2000
 M.CONNECT_MS = 2000
 
+-- The bitrate a channel allows an encoder (video + audio, bits per
+-- second): the highest video bitrate a quality profile may have (250322),
+-- unless emulator.new{ publish_threshold = N } says otherwise.
+M.PUBLISH_THRESHOLD = 20000000
+
 -- Stream settings from the control request (defaults: 1080p30, 6 Mbps).
 local function stream_of(opts)
   local d = media.DEFAULT_STREAM
@@ -34,6 +39,22 @@ local function say(emu, ch, code, what)
   events.emit(emu, ch.channelId, code, ch.channelName .. " channel " .. what)
 end
 
+-- PUBLISH_OVER_THRESHOLD once each time a stream goes above the allowed
+-- bitrate (again after it came back under it).
+local function check_threshold(emu, ch, stream, which)
+  local limit = emu.publish_threshold or M.PUBLISH_THRESHOLD
+  local total = (stream.video_bitrate or 0) + (stream.audio_bitrate or 0)
+  if total > limit then
+    if not stream.over then
+      stream.over = true
+      say(emu, ch, "PUBLISH_OVER_THRESHOLD", string.format("%s stream at %d bps is above the allowed %d bps.",
+        which, total, limit))
+    end
+  else
+    stream.over = nil
+  end
+end
+
 ---------------------------------------------------------------- live channels
 
 local function start_live(emu, ch, opts)
@@ -45,6 +66,7 @@ local function start_live(emu, ch, opts)
   emu.model:touch(ch)
   say(emu, ch, "PUBLISH_START", "started publishing.")
   if ch.isStreamFailOver then say(emu, ch, "RTMP_MAIN_STREAM_ENABLED", "is on its main stream.") end
+  check_threshold(emu, ch, ch.ingest.stream, "main")
   emu.timeline:after(M.THUMBNAIL_MS, "encoder.thumbnail", { ref = ch.channelId, seq = ch.streamSeq })
   if ch.immediateOnAir then record.start(emu, ch) end
 end
@@ -70,6 +92,7 @@ local function publish_live(emu, ch, opts)
     ch.ingest.backup_stream = stream_of(opts)
     emu.model:touch(ch)
     say(emu, ch, "BACKUP_SESSION_STREAMING_CONNECTED", "backup stream connected.")
+    check_threshold(emu, ch, ch.ingest.backup_stream, "backup")
     return true
   end
   if ch.status == "READY" then
@@ -82,6 +105,7 @@ local function publish_live(emu, ch, opts)
     ch.ingest.active = "main"
     emu.model:touch(ch)
     say(emu, ch, "RTMP_MAIN_STREAM_ENABLED", "is back on its main stream.")
+    check_threshold(emu, ch, ch.ingest.stream, "main")
     return true
   end
   return nil, "the channel is " .. ch.status .. (ch.status == "PUBLISHING" and " already" or ", not READY")
@@ -194,6 +218,57 @@ local function unpublish_restream(emu, ch)
   return true
 end
 
+-- The running encoder changes its settings (bitrate, size, frame rate).
+local function adjust_live(emu, ch, opts)
+  local ingest = ch.ingest
+  if ch.status ~= "PUBLISHING" or not ingest then return nil, "the channel is not publishing" end
+  local key = opts.backup and "backup_stream" or "stream"
+  local stream = ingest[key]
+  if not stream or (opts.backup and not ingest.backup) or (not opts.backup and not ingest.main) then
+    return nil, (opts.backup and "no backup" or "no main") .. " stream is publishing"
+  end
+  local was = stream.over
+  local d = stream_of(setmetatable(opts, { __index = stream }))
+  d.over = was
+  ingest[key] = d
+  emu.model:touch(ch)
+  check_threshold(emu, ch, d, opts.backup and "backup" or "main")
+  return true
+end
+
+local function adjust_restream(_, ch)
+  if ch.status ~= "PUBLISHING" then return nil, "the channel is not publishing" end
+  return nil, "re-stream channels have no bitrate threshold"
+end
+
+-- STREAM_FINISH: the service has made the channel unusable (FORCE_BLOCK,
+-- or FORCE_DELETED); a broadcast on it is cut.
+local function finish_live(emu, ch, opts)
+  local status = opts.status or "FORCE_BLOCK"
+  if status ~= "FORCE_BLOCK" and status ~= "FORCE_DELETED" then
+    return nil, "status: FORCE_BLOCK or FORCE_DELETED"
+  end
+  if ch.status == "DELETED" or ch.status == "FORCE_DELETED" then return nil, "the channel is " .. ch.status end
+  if ch.status == "PUBLISHING" then M.cut(emu, ch) end
+  ch.status = status
+  emu.model:touch(ch)
+  say(emu, ch, "STREAM_FINISH", "can no longer be used (" .. status .. ").")
+  return true
+end
+
+local function finish_restream(emu, ch, opts)
+  local status = opts.status or "FORCE_BLOCK"
+  if status ~= "FORCE_BLOCK" and status ~= "FORCE_DELETED" then
+    return nil, "status: FORCE_BLOCK or FORCE_DELETED"
+  end
+  if ch.status == "DELETED" or ch.status == "FORCE_DELETED" then return nil, "the channel is " .. ch.status end
+  if ch.status == "PUBLISHING" then unpublish_restream(emu, ch) end
+  ch.status = status
+  emu.model:touch(ch)
+  say(emu, ch, "STREAM_FINISH", "can no longer be used (" .. status .. ").")
+  return true
+end
+
 ---------------------------------------------------------------- entry points
 
 -- Hands channel `id` to `live` or `restream` by its kind: the channel
@@ -219,6 +294,18 @@ end
 
 function M.unpublish(emu, id, opts)
   return drive(emu, id, opts, unpublish_live, unpublish_restream)
+end
+
+-- New settings for the running stream (opts as publish; backup = true:
+-- the backup stream); above the threshold it raises PUBLISH_OVER_THRESHOLD.
+function M.adjust(emu, id, opts)
+  return drive(emu, id, opts, adjust_live, adjust_restream)
+end
+
+-- The service ends a channel: FORCE_BLOCK (default) or FORCE_DELETED
+-- (opts.status), with STREAM_FINISH.
+function M.finish(emu, id, opts)
+  return drive(emu, id, opts, finish_live, finish_restream)
 end
 
 M.transitions = {

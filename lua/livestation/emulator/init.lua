@@ -17,7 +17,8 @@
 -- contract to the letter: Content-Type on every call, no undeclared
 -- parameters), regions (default {"KR"}), log
 -- (fn(line): one line per request), callback_attempts, callback_backoff,
--- callback_timeout (delivery policy, see callbacks.lua), throttle (the
+-- callback_timeout (delivery policy, see callbacks.lua), publish_threshold
+-- (bits per second an encoder may send, see encoder.lua), throttle (the
 -- gateway's usage limits per access key, see throttle.lua; off without).
 
 local core = require "livestation.core"
@@ -56,6 +57,7 @@ function M.new(opts)
     faults = faults_mod.new(),
     log_fn = opts.log,
     state_path = opts.state,
+    publish_threshold = opts.publish_threshold,
   }, Emulator)
   local keys = { [opts.access_key or M.DEFAULT_ACCESS_KEY] = opts.secret_key or M.DEFAULT_SECRET_KEY }
   for access, secret in pairs(opts.keys or {}) do keys[access] = secret end
@@ -235,6 +237,25 @@ end
 function Emulator:unpublish(channel_id, opts)
   self.timeline:run_due()
   local ch, kind, message = encoder.unpublish(self, channel_id, opts)
+  self:persist()
+  return ch, kind, message
+end
+
+-- New settings for a running stream (video_bitrate, ...; backup = true
+-- for the backup stream): PUBLISH_OVER_THRESHOLD when it goes above the
+-- allowed bitrate.
+function Emulator:adjust(channel_id, opts)
+  self.timeline:run_due()
+  local ch, kind, message = encoder.adjust(self, channel_id, opts)
+  self:persist()
+  return ch, kind, message
+end
+
+-- The service ends a channel (opts.status FORCE_BLOCK or FORCE_DELETED):
+-- STREAM_FINISH.
+function Emulator:finish(channel_id, opts)
+  self.timeline:run_due()
+  local ch, kind, message = encoder.finish(self, channel_id, opts)
   self:persist()
   return ch, kind, message
 end
