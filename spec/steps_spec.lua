@@ -164,11 +164,11 @@ local out = ...
 livestation.workflow("twenty")
 for n = 1, 20 do
   livestation.step("step." .. n, function(s)
-    livestation.sleep(math.random() * 0.04)
+    livestation.sleep(math.random() * 0.06)
     local f = assert(io.open(out, "a"))
     f:write(string.format("effect %d %d %s\n", n, s.attempt, tostring(s.resumed)))
     f:close()
-    livestation.sleep(math.random() * 0.04)
+    livestation.sleep(math.random() * 0.06)
     return { n = n }
   end)
 end

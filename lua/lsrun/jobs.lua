@@ -3,7 +3,7 @@
 -- Reads the file only; works whether or not a host is running on it.
 
 local json = require "livestation.json"
-local store_mod = require "livestation.schedule.store"
+local state_file = require "lsrun.state"
 local when = require "livestation.schedule.when"
 local zone = require "livestation.schedule.zone"
 
@@ -97,17 +97,9 @@ function M.main(argv, out, err)
     end
     i = i + 1
   end
-  path = path or store_mod.default_path()
-  if not store_mod.is_postgres(path) then
-    local f = io.open(path, "rb")
-    if not f then
-      err:write("lsrun: no state file at ", path, "\n")
-      return 1
-    end
-    f:close()
-  end
-  local store, oerr = store_mod.open(path)
-  if not store then err:write("lsrun: ", oerr, "\n") return 1 end
+  local store
+  store, path = state_file.open(path, err)
+  if not store then return 1 end
   local jobs, cerr = M.collect(store)
   store:close()
   if not jobs then err:write("lsrun: ", path, ": ", cerr, "\n") return 1 end

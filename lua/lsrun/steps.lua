@@ -8,7 +8,7 @@
 
 local json = require "livestation.json"
 local steps = require "livestation.schedule.steps"
-local store_mod = require "livestation.schedule.store"
+local state_file = require "lsrun.state"
 local when = require "livestation.schedule.when"
 local zone = require "livestation.schedule.zone"
 
@@ -116,14 +116,8 @@ function M.main(argv, out, err)
   local o = parse(argv, err)
   if not o then return 2 end
   if o.help then out:write(M.USAGE) return 0 end
-  local path = o.path or store_mod.default_path()
-  if not store_mod.is_postgres(path) then
-    local f = io.open(path, "rb")
-    if not f then err:write("lsrun: no state file at ", path, "\n") return 1 end
-    f:close()
-  end
-  local store, oerr = store_mod.open(path)
-  if not store then err:write("lsrun: ", oerr, "\n") return 1 end
+  local store, path = state_file.open(o.path, err)
+  if not store then return 1 end
   local ok, scopes = pcall(steps.list, store)
   store:close()
   if not ok then err:write("lsrun: ", path, ": ", tostring(scopes), "\n") return 1 end
