@@ -131,6 +131,30 @@ describe("livestation.step", function()
     assert.equal(2, livestation.step("s", function() return 2 end))
   end)
 
+  it("shows the journal with lsrun steps, secrets masked", function()
+    livestation.workflow("show")
+    livestation.step("channel", function()
+      return { channelId = "ls-1", publishUrl = "rtmp://in/live", streamKey = "sk-very-secret-1",
+        targets = { { platform = "YOUTUBE", password = "pw-secret-2" } } }
+    end)
+    pcall(livestation.step, "start", function() error("no stream yet", 0) end)
+    local path = shell.q(S.state_file())
+    local status, out = shell.run("./lsrun --state " .. path .. " steps")
+    assert.equal(0, status)
+    assert.equal("WORKFLOW OR RUN  KIND      DONE  FAILED  RUNNING\nshow             workflow  1     1       0\n", out)
+    status, out = shell.run("./lsrun --state " .. path .. " steps show")
+    assert.equal(0, status)
+    assert.matches("^STEP +STATE +ENDED +RESULT\nchannel +done +%d[^\n]+ {.*\"streamKey\":\"%*%*%*%*\"[^\n]*\n"
+      .. "start +failed +%d[^\n]+ no stream yet\n$", out)
+    status, out = shell.run("./lsrun --state " .. path .. " steps --json show")
+    assert.equal(0, status)
+    assert.is_nil(out:find("secret", 1, true))
+    assert.equal("rtmp://in/live", json.decode(out).steps[1].result.publishUrl)
+    local _, err
+    status, _, err = shell.run("./lsrun --state " .. path .. " steps nosuch")
+    assert.same({ 1, "lsrun: no workflow or job run 'nosuch' in " .. S.state_file() .. "\n" }, { status, err })
+  end)
+
   it("ties a named job's steps to its run: a retry skips the steps done", function()
     local count = { a = 0, b = 0 }
     local runs = {}

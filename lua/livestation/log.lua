@@ -182,6 +182,7 @@ local function secret_name(name)
   end
   return false
 end
+M.is_secret_name = secret_name -- one policy for every output that shows values
 
 -- Where a quoted value starting at i ends: the index of its closing
 -- quote. A backslash escapes the character after it. When escaped, the

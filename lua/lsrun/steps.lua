@@ -3,10 +3,11 @@
 -- (steps done, failed, running); with ID, each step of that workflow or
 -- run: its state, attempts, when it ended and what it returned (or why it
 -- failed). Reads the store only; works whether or not a host runs on it.
--- Values under names that hold secrets (keys, passwords, tokens) show as
--- "****".
+-- Values under names that hold secrets (log.lua's policy: stream keys,
+-- passwords, secret keys, tokens) show as "****".
 
 local json = require "livestation.json"
+local log = require "livestation.log"
 local steps = require "livestation.schedule.steps"
 local state_file = require "lsrun.state"
 local when = require "livestation.schedule.when"
@@ -17,19 +18,12 @@ local M = {}
 M.USAGE = "usage: lsrun steps [--state FILE] [--json] [WORKFLOW-OR-RUN]\n"
 M.WIDTH = 72 -- of a result in the table
 
--- Names whose values are secrets: streamKey, secretKey, password, token...
-local function secret_name(k)
-  k = tostring(k):lower()
-  return k:find("key$") ~= nil or k:find("secret", 1, true) ~= nil
-    or k:find("password", 1, true) ~= nil or k:find("token", 1, true) ~= nil
-end
-
 -- A copy of v with the values of secret names masked, at every depth.
 local function masked(v)
   if type(v) ~= "table" then return v end
   local out = json.is_array(v) and json.array() or {}
   for k, x in pairs(v) do
-    out[k] = (type(k) == "string" and secret_name(k) and type(x) ~= "table") and "****" or masked(x)
+    out[k] = (type(k) == "string" and log.is_secret_name(k) and type(x) ~= "table") and "****" or masked(x)
   end
   return out
 end
