@@ -238,7 +238,10 @@ function M.new(opts)
   -- needed it yet), or nil, message.
   function S.check_store()
     if not (store and store:is_open()) then return "closed" end
-    return store:ping()
+    if store.ping then return store:ping() end
+    local rows, err = store:jobs() -- a store without ping(): a read must do
+    if not rows then return nil, err end
+    return true
   end
 
   -- The open store, or nil; never opens one.

@@ -93,7 +93,7 @@ function M.snapshot(o)
   end
   local events, inbox_err
   local store = S.open_store()
-  if store then
+  if store and store.inbox_recent then
     local ok
     ok, events, inbox_err = pcall(store.inbox_recent, store, M.INBOX_ROWS)
     if not ok then events, inbox_err = nil, events end

@@ -29,6 +29,7 @@ local function relative(t, now)
   if not t then return "" end
   local d = math.floor(t - now + 0.5)
   local a = math.abs(d)
+  if a == 0 then return "now" end
   local text
   if a < 60 then text = a .. "s"
   elseif a < 3600 then text = format("%dm %ds", a // 60, a % 60)
