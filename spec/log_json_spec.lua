@@ -64,6 +64,17 @@ describe("log.set_format('json')", function()
     assert.falsy(line:find("Sk", 1, true))
   end)
 
+  it("cuts out values named as secrets, whatever their type, and stays JSON", function()
+    log.info("named", { password = 1234, secret_key = true, body = { streamKey = 99, inner = { token = "t0k" } },
+      text = '{"streamKey":"abc-def"}' })
+    local v = cjson.decode(lines[1])
+    assert.equal("[REDACTED]", v.password)
+    assert.equal("[REDACTED]", v.secret_key)
+    assert.equal("[REDACTED]", v.body.streamKey)
+    assert.equal("[REDACTED]", v.body.inner.token)
+    assert.falsy(v.text:find("abc-def", 1, true))
+  end)
+
   it("refuses an unknown format", function()
     assert.has_error(function() log.set_format("xml") end,
       "log.set_format: unknown format 'xml' (text, json)")

@@ -250,7 +250,7 @@ end
 -- Text with every registered secret replaced, for other outputs that
 -- show what scripts said (the status page).
 function M.scrub(text)
-  text = tostring(text)
+  text = mask_named(tostring(text))
   if #patterns > 0 then return scrub(text) end
   return text
 end
@@ -335,12 +335,19 @@ end
 
 -- JSON: secrets are scrubbed from each string before it is encoded (an
 -- encoded string may escape what the patterns look for), and the line
--- once more after.
+-- once more after. A value named as a secret becomes the string
+-- "[REDACTED]" whatever its type, so the line stays JSON.
 local function scrub_value(v)
-  if type(v) == "string" then return scrub(v) end
+  if type(v) == "string" then return #patterns > 0 and scrub(v) or v end
   if type(v) == "table" and getmetatable(v) == nil then
     local c = {}
-    for k, x in pairs(v) do c[scrub_value(k)] = scrub_value(x) end
+    for k, x in pairs(v) do
+      if type(k) == "string" and secret_name(k) then
+        c[scrub_value(k)] = "[REDACTED]"
+      else
+        c[scrub_value(k)] = scrub_value(x)
+      end
+    end
     return c
   end
   return v
@@ -354,7 +361,7 @@ local function json_value(v)
   if tv == "number" and (v ~= v or v == math.huge or v == -math.huge) then v = tostring(v) end
   if tv == "table" and getmetatable(v) ~= nil then v = tostring(v) end
   if tv ~= "string" and tv ~= "number" and tv ~= "boolean" and tv ~= "table" then v = tostring(v) end
-  if #patterns > 0 then v = scrub_value(v) end
+  v = scrub_value(v)
   local ok, text = pcall(json.encode, v)
   return ok and text or json.encode(tostring(v))
 end
@@ -366,7 +373,9 @@ local function json_line(level, msg, fields)
     for _, k in ipairs(sorted_keys(fields)) do
       local name = tostring(k)
       if RESERVED[name] then name = "field_" .. name end -- the stable keys stay ours
-      parts[#parts + 1] = "," .. json_value(name) .. ":" .. json_value(fields[k])
+      local v = fields[k]
+      if secret_name(name) then v = "[REDACTED]" end
+      parts[#parts + 1] = "," .. json_value(name) .. ":" .. json_value(v)
     end
   end
   parts[#parts + 1] = "}"
