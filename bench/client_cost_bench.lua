@@ -8,10 +8,12 @@
 --                a bare libcurl + OpenSSL loop signing and sending the same
 --                GETs (goal: at most 1.5x)
 --
+-- Each figure is the best of five interleaved rounds.
+--
 -- Run: ./lsrun bench/client_cost_bench.lua [STARTS] [CALLS]
 -- The server is `lsrun emulator` in a process of its own; nothing leaves
 -- 127.0.0.1. Counts are bounded: STARTS runs of each program (default
--- 200, in rounds), CALLS requests for each client (default 3000).
+-- 200), CALLS requests for each client (default 3000).
 
 local core = require "livestation.core"
 local livestation = require "livestation"
@@ -78,24 +80,35 @@ local ok, err = pcall(function()
     record = { type = "NO_RECORD" } }))
   local params = { channelId = ch.channelId }
 
-  -- the baseline, in a process of its own
-  local cmd = string.format("build/signed_get %s %s %s %s %d", url, "/api/v2/channels/" .. ch.channelId,
-    emulator.DEFAULT_ACCESS_KEY, emulator.DEFAULT_SECRET_KEY, calls)
-  local p = assert(io.popen(cmd))
-  local line = p:read("l")
-  assert(p:close(), "build/signed_get failed")
-  local n, c_cpu = line:match("^(%d+) ([%d.]+)$")
-  assert(tonumber(n) == calls, "build/signed_get: " .. tostring(line))
-
-  -- ls:call, warmed up first (tables loaded, connection open)
-  for _ = 1, 50 do assert(ls:call("channel.get", params)) end
-  local t0 = os.clock()
-  for _ = 1, calls do
-    local content, cerr = ls:call("channel.get", params)
-    if not content then error(tostring(cerr and cerr.message)) end
+  -- The baseline runs in a process of its own. Interleaved rounds, the
+  -- cheapest round of each counts: other work only ever adds time.
+  local per_round = math.max(1, calls // ROUNDS)
+  local function baseline()
+    local cmd = string.format("build/signed_get %s %s %s %s %d", url, "/api/v2/channels/" .. ch.channelId,
+      emulator.DEFAULT_ACCESS_KEY, emulator.DEFAULT_SECRET_KEY, per_round)
+    local p = assert(io.popen(cmd))
+    local line = p:read("l")
+    assert(p:close(), "build/signed_get failed")
+    local n, cpu = line:match("^(%d+) ([%d.]+)$")
+    assert(tonumber(n) == per_round, "build/signed_get: " .. tostring(line))
+    return tonumber(cpu)
   end
-  local lua_cpu = os.clock() - t0
-  report("client cost", lua_cpu / calls * 1e6, tonumber(c_cpu) / calls * 1e6, "us", 1.5)
+  local function ours()
+    local t0 = os.clock()
+    for _ = 1, per_round do
+      local content, cerr = ls:call("channel.get", params)
+      if not content then error(tostring(cerr and cerr.message)) end
+    end
+    return os.clock() - t0
+  end
+  -- warmed up first: tables loaded, connection open
+  for _ = 1, 50 do assert(ls:call("channel.get", params)) end
+  local best_c, best_ours = math.huge, math.huge
+  for _ = 1, ROUNDS do
+    best_c = math.min(best_c, baseline())
+    best_ours = math.min(best_ours, ours())
+  end
+  report("client cost", best_ours / per_round * 1e6, best_c / per_round * 1e6, "us", 1.5)
 end)
 os.execute("kill " .. pid)
 if not ok then error(err, 0) end
