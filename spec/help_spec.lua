@@ -77,6 +77,22 @@ describe("lsrun help", function()
     assert.is_table(example_of(out)[1])
   end)
 
+  it("matches what the README shows for the calls the workflows use", function()
+    local f = assert(io.open("README.md", "rb"))
+    local readme = f:read("a")
+    f:close()
+    local n = 0
+    for id, block in readme:gmatch("```text\n# lsrun help (%S+): what it returns\n(.-)\n```") do
+      local _, out = help_of(id)
+      local returns = out:match("\n(  returns:.-)\n\n")
+      assert.equal(returns, block, "README's block for " .. id .. " differs from lsrun help")
+      n = n + 1
+    end
+    assert.is_true(n >= 2, "the README shows what snapshot.create and shortclip.create return")
+    assert.matches("# lsrun help snapshot.create:", readme)
+    assert.matches("# lsrun help shortclip.create:", readme)
+  end)
+
   it("keeps the user's words and drops the notes on the reference", function()
     assert.equal("channel state", help.user_text("channel state (older tables wrote PUBLISH instead of PUBLISHING)"))
     assert.equal("time machine (DVR) on", help.user_text("time machine (DVR) on; newest tables spell it useDVR, older ones useDvr"))
@@ -86,5 +102,6 @@ describe("lsrun help", function()
       help.user_text("folder path inside the bucket, starts with /"))
     assert.is_nil(help.user_text("listed only on the older page"))
     assert.is_nil(help.user_text(nil))
+    assert.equal("channel the snapshot was taken from", help.user_text("channel the snapshot was taken from"))
   end)
 end)

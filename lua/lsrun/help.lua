@@ -15,7 +15,7 @@ local PROVENANCE = { "tables?", "reference", "older", "newest", "readable", "ret
   "client code", "unconfirmed", "not documented", "documented", "inferred", "seen in",
   "listed", "cut off", "truncated", "not confirmed", "presumably", "copies", "read from",
   "not read", "tables read", "catalogue", "seen on", "not seen",
-  "taken from", "%d%d%d%d page" }
+  "values taken from", "%d%d%d%d page" }
 
 -- as whole words ("folder" is not "older")
 for i, w in ipairs(PROVENANCE) do PROVENANCE[i] = (w:match("^%a") and "%f[%a]" or "") .. w .. "%f[%A]" end
