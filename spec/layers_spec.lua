@@ -1,12 +1,7 @@
 -- The layers of the code, read from the sources: what may require what
 -- (docs/architecture.md draws the same picture).
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("helpers.shell").read
 
 local function modname(path)
   return (path:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", "."))

@@ -78,25 +78,10 @@ end
 -- 2 on a usage error).
 function M.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
-  local path, as_json
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--state" then
-      i = i + 1
-      path = argv[i]
-      if not path then err:write("lsrun: --state needs a file\n", M.USAGE) return 2 end
-    elseif a == "--json" then
-      as_json = true
-    elseif a == "--help" or a == "-h" then
-      out:write(M.USAGE)
-      return 0
-    else
-      err:write("lsrun: jobs: unexpected argument '", a, "'\n", M.USAGE)
-      return 2
-    end
-    i = i + 1
-  end
+  local o = state_file.options(argv, "jobs", M.USAGE, err)
+  if not o then return 2 end
+  if o.help then out:write(M.USAGE) return 0 end
+  local path, as_json = o.path, o.json
   local store
   store, path = state_file.open(path, err)
   if not store then return 1 end

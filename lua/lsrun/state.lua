@@ -1,10 +1,38 @@
--- The state store that lsrun's read-only commands (jobs, steps) look at:
--- the one named by --state, else the default. A file that is not there
--- is an error, never created by looking.
+-- What lsrun's read-only commands (jobs, steps) share: their options
+-- (--state FILE, --json, --help, and for some one name) and the state
+-- store they look at: the one named by --state, else the default. A file
+-- that is not there is an error, never created by looking.
 
 local store_mod = require "livestation.schedule.store"
 
 local M = {}
+
+-- The options of command `name`: {path, json, help, id}; takes_id lets
+-- one word that is not an option through as id. nil after writing the
+-- usage error to err.
+function M.options(argv, name, usage, err, takes_id)
+  local o = {}
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--state" then
+      i = i + 1
+      o.path = argv[i]
+      if not o.path then err:write("lsrun: --state needs a file\n", usage) return nil end
+    elseif a == "--json" then
+      o.json = true
+    elseif a == "--help" or a == "-h" then
+      o.help = true
+    elseif a:sub(1, 1) == "-" or not takes_id or o.id then
+      err:write("lsrun: ", name, ": unexpected argument '", a, "'\n", usage)
+      return nil
+    else
+      o.id = a
+    end
+    i = i + 1
+  end
+  return o
+end
 
 -- The open store and its location, or nil after writing why to err.
 function M.open(path, err)

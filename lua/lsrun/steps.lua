@@ -79,35 +79,11 @@ function M.render_steps(recs, z)
   return table_text(rows)
 end
 
-local function parse(argv, err)
-  local o = {}
-  local i = 1
-  while i <= #argv do
-    local a = argv[i]
-    if a == "--state" then
-      i = i + 1
-      o.path = argv[i]
-      if not o.path then err:write("lsrun: --state needs a file\n", M.USAGE) return nil end
-    elseif a == "--json" then
-      o.json = true
-    elseif a == "--help" or a == "-h" then
-      o.help = true
-    elseif a:sub(1, 1) == "-" or o.id then
-      err:write("lsrun: steps: unexpected argument '", a, "'\n", M.USAGE)
-      return nil
-    else
-      o.id = a
-    end
-    i = i + 1
-  end
-  return o
-end
-
 -- The command: returns an exit status (0; 1 when the file cannot be read
 -- or has no such workflow; 2 on a usage error).
 function M.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
-  local o = parse(argv, err)
+  local o = state_file.options(argv, "steps", M.USAGE, err, true)
   if not o then return 2 end
   if o.help then out:write(M.USAGE) return 0 end
   local store, path = state_file.open(o.path, err)
