@@ -60,18 +60,7 @@ function M.render(jobs, z)
       j.last and outcome_text(j.last) or "-",
     }
   end
-  local width = {}
-  for _, l in ipairs(lines) do
-    for i = 1, 4 do width[i] = math.max(width[i] or 0, #l[i]) end
-  end
-  local out = {}
-  for _, l in ipairs(lines) do
-    local parts = {}
-    for i = 1, 4 do parts[i] = l[i] .. string.rep(" ", width[i] - #l[i]) end
-    parts[5] = l[5]
-    out[#out + 1] = table.concat(parts, "  ")
-  end
-  return table.concat(out, "\n") .. "\n"
+  return state_file.columns(lines)
 end
 
 -- The command: returns an exit status (0, 1 when the file cannot be read,

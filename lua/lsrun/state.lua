@@ -1,6 +1,6 @@
 -- What lsrun's read-only commands (jobs, steps) share: their options
--- (--state FILE, --json, --help, and for some one name) and the state
--- store they look at: the one named by --state, else the default. A file
+-- (--state FILE, --json, --help, and for some one name), aligned columns
+-- and the state store they look at: the one named by --state, else the default. A file
 -- that is not there is an error, never created by looking.
 
 local store_mod = require "livestation.schedule.store"
@@ -32,6 +32,23 @@ function M.options(argv, name, usage, err, takes_id)
     i = i + 1
   end
   return o
+end
+
+-- Rows of text cells as aligned lines: every column but the last padded
+-- to its widest cell, two spaces between, no trailing space.
+function M.columns(rows)
+  local width = {}
+  for _, r in ipairs(rows) do
+    for i = 1, #r - 1 do width[i] = math.max(width[i] or 0, #r[i]) end
+  end
+  local out = {}
+  for _, r in ipairs(rows) do
+    local parts = {}
+    for i = 1, #r - 1 do parts[i] = r[i] .. string.rep(" ", width[i] - #r[i]) end
+    parts[#r] = r[#r]
+    out[#out + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  return table.concat(out, "\n") .. "\n"
 end
 
 -- The open store and its location, or nil after writing why to err.

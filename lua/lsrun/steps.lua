@@ -43,21 +43,6 @@ local function shown(rec)
   return text
 end
 
-local function table_text(rows)
-  local width = {}
-  for _, r in ipairs(rows) do
-    for i = 1, #r - 1 do width[i] = math.max(width[i] or 0, #r[i]) end
-  end
-  local out = {}
-  for _, r in ipairs(rows) do
-    local parts = {}
-    for i = 1, #r - 1 do parts[i] = r[i] .. string.rep(" ", width[i] - #r[i]) end
-    parts[#r] = r[#r]
-    out[#out + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
-  end
-  return table.concat(out, "\n") .. "\n"
-end
-
 -- The listing of every scope, as text.
 function M.render_list(scopes)
   local rows = { { "WORKFLOW OR RUN", "KIND", "DONE", "FAILED", "RUNNING" } }
@@ -66,7 +51,7 @@ function M.render_list(scopes)
     for _, r in ipairs(sc.steps) do n[r.state] = (n[r.state] or 0) + 1 end
     rows[#rows + 1] = { sc.id, sc.kind, tostring(n.done), tostring(n.failed), tostring(n.running) }
   end
-  return table_text(rows)
+  return state_file.columns(rows)
 end
 
 -- The steps of one scope, as text; times in zone z.
@@ -76,7 +61,7 @@ function M.render_steps(recs, z)
   for _, r in ipairs(recs) do
     rows[#rows + 1] = { r.name, outcome(r), r.finished and when.iso(math.floor(r.finished), z) or "-", shown(r) }
   end
-  return table_text(rows)
+  return state_file.columns(rows)
 end
 
 -- The command: returns an exit status (0; 1 when the file cannot be read
