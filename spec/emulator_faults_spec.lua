@@ -93,6 +93,19 @@ describe("emulator faults", function()
     assert.same({}, rules.faults or rules)
   end)
 
+  it("after: processes the request, then drops its answer", function()
+    fault { operation = "channel.create", drop = true, after = true, count = 1 }
+    local before = 0
+    for _ in pairs(emu:world().channels) do before = before + 1 end
+    local ch, err = ls:call("channel.create", H.CHANNEL)
+    assert.is_nil(ch)
+    assert.equal("network", err.kind)
+    assert.is_false(err.retryable)
+    local after = 0
+    for _ in pairs(emu:world().channels) do after = after + 1 end
+    assert.equal(before + 1, after)
+  end)
+
   it("answers a malformed body", function()
     fault { operation = "quality.list", malformed = true }
     local list, err = ls:call("quality.list")

@@ -61,17 +61,28 @@ local function traceback(e)
   return debug.traceback(tostring(e), 2)
 end
 
--- Answers one request to the service; also returns the operation id.
+local serve
+
+-- Answers one request to the service; also returns the operation id. A
+-- fault rule fires before the request is processed, or after it when the
+-- rule says so (the answer is then lost or late, the effect is not).
 function M.service(emu, req)
   local op, path_params = ops.match(req.method, req.path)
   local id = op and op.id
-  if emu.faults.rules[1] then
-    local rule = emu.faults:pick(id, req)
-    if rule then
-      local status, headers, body = faults.apply(rule)
-      if status then return status, headers, body, id end
-    end
+  local rule = emu.faults.rules[1] and emu.faults:pick(id, req)
+  if rule and not rule.after then
+    local status, headers, body = faults.apply(rule)
+    if status then return status, headers, body, id end
   end
+  local status, headers, body = serve(emu, req, op, path_params, id)
+  if rule and rule.after then
+    local fstatus, fheaders, fbody = faults.apply(rule)
+    if fstatus then return fstatus, fheaders, fbody, id end
+  end
+  return status, headers, body, id
+end
+
+function serve(emu, req, op, path_params, id)
   if not op then return reply.gateway("300", "URL not found.") end
   local gw = emu.gateway
   local status, headers, body = gw:authenticate(req)

@@ -15,6 +15,9 @@
 --   malformed     true: answer 200 with a truncated JSON body
 --   probability   0..1, chance the rule fires on a matching request (1)
 --   count         fire this many times, then the rule is removed
+--   after         true: the request is processed first and the fault then
+--                 replaces (or delays) its answer: a create that happened
+--                 while the client saw a failure
 -- Rules are tried in the order added; the first that fires wins.
 
 local core = require "livestation.core"
@@ -82,6 +85,8 @@ function M.check(rule)
   end
   r.drop = rule.drop == true
   r.malformed = rule.malformed == true
+  if rule.after ~= nil and type(rule.after) ~= "boolean" then return nil, "after: true or false" end
+  r.after = rule.after == true
   if not (r.status or r.error_code or r.gateway_code or r.drop or r.malformed or r.latency_ms) then
     return nil, "a rule needs one of status, error_code, gateway_code, drop, malformed, latency_ms"
   end
@@ -164,6 +169,7 @@ function Faults:list()
       id = r.id, operation = r.operations, path = r.path, method = r.method, status = r.status,
       error_code = r.error_code, gateway_code = r.gateway_code, latency_ms = r.latency_ms,
       drop = r.drop, malformed = r.malformed, probability = r.probability, count = r.count, hits = r.hits,
+      after = r.after or nil,
     }
   end
   return out
