@@ -56,29 +56,36 @@ struct ls_http {
   int nspare;
 };
 
+/* A transfer. While it waits in the queue it holds only the copy of its
+** request (one block); the easy handle, the header list and the error
+** buffer come when it starts: ten thousand waiting transfers cost about
+** their requests' size. */
 struct ls_xfer {
   ls_http *h;
   CURL *easy;                 /* NULL while queued */
   ls_host *host;
-  struct curl_slist *headers;
   ls_xfer_done done;
   void *ud;
-  /* the request, copied: a queued transfer outlives its caller's strings */
-  char *method, *url, *body, *ca_file;
-  size_t body_len;
+  /* the request, copied in one block: "method\0url\0ca_file\0" then
+  ** each header line and its \0; the body follows (it may hold \0) */
+  char *block;
+  const char *method, *url, *ca_file, *lines, *body;
+  int nlines;
+  size_t body_len, max_size;
   long timeout_ms, connect_timeout_ms;
-  int tls_verify;
-  int once;                   /* not idempotent: at most one send */
+  unsigned tls_verify : 1;
+  unsigned once : 1;          /* not idempotent: at most one send */
+  unsigned resend_refused : 1;
+  unsigned too_large : 1, head_too_large : 1;
+  unsigned queued : 1;
   int sends;                  /* requests started on a connection */
-  int resend_refused;
+  struct curl_slist *headers; /* from lines, when started */
+  char *errbuf;               /* CURL_ERROR_SIZE, when started */
+  const char *fail;           /* why it could not start */
   buf body_in, head;
-  size_t max_size;
-  int too_large, head_too_large;
-  int queued;
   CURLcode code;
   long status;
   double queued_at, queue_seconds;
-  char errbuf[CURL_ERROR_SIZE];
   ls_xfer *prev, *next;
 };
 
@@ -103,16 +110,6 @@ static int buf_add(buf *b, const char *p, size_t n) {
   b->len += n;
   b->data[b->len] = '\0';
   return 0;
-}
-
-static char *dup_str(const char *s) {
-  size_t n;
-  char *d;
-  if (s == NULL) return NULL;
-  n = strlen(s);
-  d = malloc(n + 1);
-  if (d) memcpy(d, s, n + 1);
-  return d;
 }
 
 static double now_s(ls_http *h) {
@@ -191,10 +188,8 @@ static void xfer_free(ls_xfer *x) {
     }
   }
   curl_slist_free_all(x->headers);
-  free(x->method);
-  free(x->url);
-  free(x->body);
-  free(x->ca_file);
+  free(x->errbuf);
+  free(x->block);
   free(x->body_in.data);
   free(x->head.data);
   free(x);
@@ -331,13 +326,35 @@ static void set_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
 
-/* Creates the easy handle of x and hands it to the multi handle. */
-static int xfer_launch(ls_xfer *x, char *err, size_t errlen) {
+/* The header list of x, from its copied lines. */
+static int build_headers(ls_xfer *x) {
+  const char *p = x->lines;
+  int i;
+  for (i = 0; i < x->nlines; i++) {
+    struct curl_slist *n = curl_slist_append(x->headers, p);
+    if (n == NULL) return -1;
+    x->headers = n;
+    p += strlen(p) + 1;
+  }
+  /* no "Expect: 100-continue" round trip for small JSON bodies */
+  {
+    struct curl_slist *n = curl_slist_append(x->headers, "Expect:");
+    if (n == NULL) return -1;
+    x->headers = n;
+  }
+  return 0;
+}
+
+/* Creates the easy handle of x and hands it to the multi handle. On
+** failure returns -1 with a static message in x->fail. */
+static int xfer_launch(ls_xfer *x) {
   ls_http *h = x->h;
   CURL *e;
   CURLMcode mc;
+  x->errbuf = calloc(1, CURL_ERROR_SIZE);
+  if (x->errbuf == NULL || build_headers(x) != 0) { x->fail = "out of memory"; return -1; }
   x->easy = e = h->nspare > 0 ? h->spare[--h->nspare] : curl_easy_init();
-  if (e == NULL) { set_err(err, errlen, "cannot create transfer"); return -1; }
+  if (e == NULL) { x->fail = "cannot create transfer"; return -1; }
   curl_easy_setopt(e, CURLOPT_URL, x->url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -357,7 +374,7 @@ static int xfer_launch(ls_xfer *x, char *err, size_t errlen) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (x->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, x->ca_file);
+  if (x->ca_file[0]) curl_easy_setopt(e, CURLOPT_CAINFO, x->ca_file);
   /* A request that is not idempotent gets a connection of its own: on a
   ** reused one, an idle close racing with the send would make it fail
   ** as "possibly processed" (see cb_prereq). The cost is one handshake
@@ -377,7 +394,7 @@ static int xfer_launch(ls_xfer *x, char *err, size_t errlen) {
   }
   mc = curl_multi_add_handle(h->multi, e);
   if (mc != CURLM_OK) {
-    set_err(err, errlen, curl_multi_strerror(mc));
+    x->fail = curl_multi_strerror(mc);
     curl_easy_cleanup(e);
     x->easy = NULL;
     return -1;
@@ -403,7 +420,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg) {
       x->queued = 0;
       h->queued--;
       x->queue_seconds = now_s(h) - x->queued_at;
-      if (xfer_launch(x, x->errbuf, sizeof x->errbuf) != 0) {
+      if (xfer_launch(x) != 0) {
         h->in_flight--;
         x->code = CURLE_FAILED_INIT;
         if (x->done) x->done(x, x->ud);
@@ -505,34 +522,37 @@ static int idempotent(const char *method) {
   return 0;
 }
 
-/* Copies what the transfer needs of req, so that it may wait in the queue. */
+static char *put_str(char *p, const char *s) {
+  size_t n = strlen(s) + 1;
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* Copies what the transfer needs of req into one block, so that it may
+** wait in the queue. */
 static int xfer_copy(ls_xfer *x, const ls_request *req) {
   const char *const *hp;
-  x->method = dup_str(req->method);
-  x->url = dup_str(req->url);
-  x->ca_file = dup_str(req->ca_file);
-  if (x->method == NULL || x->url == NULL || (req->ca_file && x->ca_file == NULL)) return -1;
+  const char *ca = req->ca_file ? req->ca_file : "";
+  size_t size = strlen(req->method) + strlen(req->url) + strlen(ca) + 3;
+  char *p;
+  for (hp = req->headers; hp && *hp; hp++) size += strlen(*hp) + 1;
+  if (req->body) size += req->body_len + 1;
+  x->block = p = malloc(size);
+  if (p == NULL) return -1;
+  x->method = p; p = put_str(p, req->method);
+  x->url = p; p = put_str(p, req->url);
+  x->ca_file = p; p = put_str(p, ca);
+  x->lines = p;
+  for (hp = req->headers; hp && *hp; hp++) { p = put_str(p, *hp); x->nlines++; }
   if (req->body) {
-    x->body = malloc(req->body_len + 1);
-    if (x->body == NULL) return -1;
-    memcpy(x->body, req->body, req->body_len);
-    x->body[req->body_len] = '\0';
+    memcpy(p, req->body, req->body_len);
+    p[req->body_len] = '\0';
+    x->body = p;
     x->body_len = req->body_len;
-  }
-  for (hp = req->headers; hp && *hp; hp++) {
-    struct curl_slist *n = curl_slist_append(x->headers, *hp);
-    if (n == NULL) return -1;
-    x->headers = n;
-  }
-  /* no "Expect: 100-continue" round trip for small JSON bodies */
-  {
-    struct curl_slist *n = curl_slist_append(x->headers, "Expect:");
-    if (n == NULL) return -1;
-    x->headers = n;
   }
   x->timeout_ms = req->timeout_ms;
   x->connect_timeout_ms = req->connect_timeout_ms;
-  x->tls_verify = req->tls_verify;
+  x->tls_verify = req->tls_verify != 0;
   x->max_size = req->max_size;
   x->once = !idempotent(x->method);
   return 0;
@@ -553,7 +573,8 @@ ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
     return NULL;
   }
   if (x->host->queue == NULL && has_room(h, x->host)) {
-    if (xfer_launch(x, err, errlen) != 0) {
+    if (xfer_launch(x) != 0) {
+      set_err(err, errlen, x->fail);
       xfer_free(x);
       return NULL;
     }
@@ -618,7 +639,8 @@ const char *ls_xfer_error(const ls_xfer *x) {
   if (x->head_too_large) return "response headers too large";
   if (x->resend_refused)
     return "the connection closed after the request was sent; not sent again (it may have been processed)";
-  return x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->code);
+  if (x->fail) return x->fail;
+  return x->errbuf && x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->code);
 }
 
 int ls_xfer_sent(const ls_xfer *x) {
