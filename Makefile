@@ -101,6 +101,7 @@ build/signed_get: bench/signed_get.c | build
 bench: all build/signed_get
 	@./lsrun bench/client_cost_bench.lua 200 3000
 	@./lsrun bench/emulator_bench.lua 5 32
+	@./lsrun bench/concurrency_bench.lua 10000
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
 
 # written to temporary files first: a failed run leaves both tables
