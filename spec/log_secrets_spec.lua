@@ -70,6 +70,22 @@ describe("secrets in log lines", function()
     assert.matches("kept", line)
   end)
 
+  it("masks them in JSON lines too", function()
+    log.set_level("debug")
+    log.set_format("json")
+    local ok, e = pcall(function()
+      log.debug("request", { password = "pw9", body = '{"streamKey":"sk\\"9","keep":"kept"}',
+        url = "/x?streamKey=zz9&a=1" })
+    end)
+    log.set_format("text")
+    assert(ok, e)
+    for _, s in ipairs { "pw9", "sk", "zz9" } do
+      assert.is_nil(lines[1]:find(s, 1, true), s .. " in " .. lines[1])
+    end
+    assert.matches("kept", lines[1])
+    assert.is_table(require("livestation.json").decode(lines[1]))
+  end)
+
   it("redacts a short webhook token only where it stands alone", function()
     log.set_level("info")
     log.redact("tok")
