@@ -100,7 +100,7 @@ _lsrun() {
       ;;
     emulator)
       COMPREPLY=($(compgen -W "--host --port --access-key --secret-key --speed --state
-        --lenient-signature --strict --throttle --day-quota --quiet --help" -- "$cur"))
+        --lenient-signature --strict --throttle --day-quota --seed --record --env --quiet --help" -- "$cur"))
       ;;
     *)
       # a script's own arguments

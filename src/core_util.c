@@ -1,7 +1,10 @@
 /*
 ** core_util.c: small pure helpers exposed to Lua: the NCP signature,
-** HMAC and Base64, clocks, file permission bits, and signal handlers.
+** HMAC and Base64, clocks, file permission bits, private files, and
+** signal handlers.
 */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -84,6 +88,24 @@ static int l_file_mode(lua_State *L) {
     return 2;
   }
   lua_pushinteger(L, st.st_mode & 07777);
+  return 1;
+}
+
+/* private_file(path) -> true, or nil, message: creates path readable and
+** writable by its owner only (0600), or narrows an existing file to 0600,
+** so what Lua then opens there is never readable by others. */
+static int l_private_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || fchmod(fd, 0600) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    luaL_pushfail(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
+    return 2;
+  }
+  close(fd);
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -169,6 +191,7 @@ const luaL_Reg ls_util_funcs[] = {
   {"now", l_now},
   {"now_ms", l_now_ms},
   {"on_signal", l_on_signal},
+  {"private_file", l_private_file},
   {"sign", l_sign},
   {NULL, NULL}
 };

@@ -10,7 +10,8 @@ local M = {}
 local USAGE = [==[
 usage: lsrun emulator [--host 127.0.0.1] [--port N] [--access-key K] [--secret-key S]
                       [--speed F] [--state FILE] [--lenient-signature] [--strict]
-                      [--throttle RPS[/BURST]] [--day-quota N] [--quiet]
+                      [--throttle RPS[/BURST]] [--day-quota N] [--seed FILE]
+                      [--record FILE] [--env] [--quiet]
 ]==]
 
 local function usage_error(msg)
@@ -21,7 +22,7 @@ end
 local OPTIONS = {
   ["--host"] = "host", ["--port"] = "port", ["--access-key"] = "access_key",
   ["--secret-key"] = "secret_key", ["--speed"] = "speed", ["--state"] = "state",
-  ["--throttle"] = "throttle", ["--day-quota"] = "day_quota",
+  ["--throttle"] = "throttle", ["--day-quota"] = "day_quota", ["--seed"] = "seed", ["--record"] = "record",
 }
 
 function M.parse(args)
@@ -39,6 +40,8 @@ function M.parse(args)
       o.strict = true
     elseif name == "--quiet" then
       o.quiet = true
+    elseif name == "--env" then
+      o.env = true
     elseif OPTIONS[name] then
       local v = inline
       if v == nil then
@@ -76,6 +79,24 @@ function M.parse(args)
   return o
 end
 
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- The shell lines that point our tools and NCP SDKs at the emulator
+-- (COMMON.md §d: the variables each of them reads).
+function M.env_lines(url, access_key, secret_key, region)
+  local vars = {
+    { "LIVESTATION_ENDPOINT", url }, { "NCLOUD_API_GW", url },
+    { "NCLOUD_ACCESS_KEY_ID", access_key }, { "NCLOUD_SECRET_ACCESS_KEY", secret_key },
+    { "NCLOUD_ACCESS_KEY", access_key }, { "NCLOUD_SECRET_KEY", secret_key },
+    { "NCLOUD_REGION", region or "KR" },
+  }
+  local lines = {}
+  for i, v in ipairs(vars) do lines[i] = "export " .. v[1] .. "=" .. sh_quote(v[2]) end
+  return table.concat(lines, "\n") .. "\n"
+end
+
 function M.main(args)
   local o, err = M.parse(args)
   if not o then return usage_error(err) end
@@ -84,6 +105,7 @@ function M.main(args)
   local emu = emulator.new {
     access_key = o.access_key, secret_key = o.secret_key, speed = o.speed, state = o.state,
     lenient_signature = o.lenient_signature, strict = o.strict, throttle = o.throttle,
+    seed = o.seed, record = o.record,
     log = not o.quiet and function(line) io.stderr:write(line, "\n") end or nil,
   }
   local url, serr = emu:start { host = o.host, port = o.port }
@@ -91,7 +113,12 @@ function M.main(args)
     io.stderr:write("lsrun emulator: ", tostring(serr), "\n")
     return 1
   end
-  io.stdout:write(url, "\n")
+  if o.env then
+    io.stdout:write(M.env_lines(url, o.access_key or emulator.DEFAULT_ACCESS_KEY,
+      o.secret_key or emulator.DEFAULT_SECRET_KEY))
+  else
+    io.stdout:write(url, "\n")
+  end
   io.stdout:flush()
   local function stop(name)
     io.stderr:write("lsrun emulator: SIG", name, ", stopping\n")

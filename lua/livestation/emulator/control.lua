@@ -18,6 +18,9 @@
 --                                     "day_quota":, "retry_after":}
 --   DELETE /_emulator/throttle        no limits
 --   POST   /_emulator/reset           back to an empty account
+--   POST   /_emulator/seed            back to an empty account, then the
+--                                     world in the body (seed.lua)
+--   GET    /_emulator/health          {"status":"ok", ...}; any client
 --   GET    /_emulator/state           the whole world as JSON
 --
 -- Answers are JSON; failures are {"error": {"message": "..."}} with a
@@ -108,6 +111,11 @@ local function throttle(emu, req)
 end
 
 function M.handle(emu, req)
+  -- health checks come from anywhere (containers, load balancers)
+  if req.path == M.PREFIX .. "health" then
+    if req.method ~= "GET" and req.method ~= "HEAD" then return problem(405, "use GET") end
+    return answer(200, emu:health())
+  end
   if not M.is_loopback(req.peer) then
     return problem(403, "the control API answers loopback clients only")
   end
@@ -136,6 +144,15 @@ function M.handle(emu, req)
     if req.method ~= "POST" then return problem(405, "use POST") end
     emu:reset()
     return answer(200, { reset = true })
+  end
+  if rest == "seed" then
+    if req.method ~= "POST" then return problem(405, "use POST") end
+    local world, err = body_of(req)
+    if not world then return problem(400, err) end
+    emu:reset()
+    local summary, serr = emu:seed(world)
+    if not summary then return problem(400, serr) end
+    return answer(200, summary)
   end
   if rest == "state" then
     if req.method ~= "GET" then return problem(405, "use GET") end

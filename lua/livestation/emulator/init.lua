@@ -17,7 +17,9 @@
 -- contract to the letter: Content-Type on every call, no undeclared
 -- parameters), regions (default {"KR"}), log
 -- (fn(line): one line per request), callback_attempts, callback_backoff,
--- callback_timeout (delivery policy, see callbacks.lua), publish_threshold
+-- callback_timeout (delivery policy, see callbacks.lua), record (a file
+-- that gets every request and answer as a JSON line, see recorder.lua),
+-- publish_threshold
 -- (bits per second an encoder may send, see encoder.lua), throttle (the
 -- gateway's usage limits per access key, see throttle.lua; off without).
 
@@ -35,6 +37,9 @@ local dispatch = require "livestation.emulator.dispatch"
 local control = require "livestation.emulator.control"
 local encoder = require "livestation.emulator.encoder"
 local throttle_mod = require "livestation.emulator.throttle"
+local recorder_mod = require "livestation.emulator.recorder"
+local seed_mod = require "livestation.emulator.seed"
+local ops = require "livestation.ops"
 
 local M = {}
 
@@ -77,6 +82,11 @@ function M.new(opts)
   self.callbacks = callbacks_mod.new(self, {
     attempts = opts.callback_attempts, backoff = opts.callback_backoff, timeout = opts.callback_timeout,
   })
+  if opts.record then
+    local rec, err = recorder_mod.open(opts.record)
+    if not rec then self.state_error = err else self.recorder = rec end
+  end
+  self.started_ms = core.now_ms()
   if opts.state then
     local store, err = store_mod.open(opts.state)
     if not store then
@@ -98,7 +108,47 @@ function M.new(opts)
   end
   self:persist()
   self.timeline:recompute()
+  if opts.seed ~= nil and not self.state_error then
+    if self:is_new() then
+      local ok, err = self:seed(opts.seed)
+      if not ok then self.state_error = err end
+    else
+      self:log_note("seed skipped: the state file already holds a world")
+    end
+  end
   return self
+end
+
+-- Whether the world is as a new account has it: no channels of any kind,
+-- no quality profiles or sets but the system ones.
+function Emulator:is_new()
+  local d = self.model.data
+  for _, bucket in ipairs { "channels", "restreams", "vods" } do
+    if next(d[bucket] or {}) then return false end
+  end
+  for _, q in pairs(d.quality_sets or {}) do
+    if q.genType ~= "SYSTEM" then return false end
+  end
+  return true
+end
+
+-- Loads a world (a table, or the path of a JSON file; seed.lua) into this
+-- one: the summary, or nil and what was wrong.
+function Emulator:seed(world)
+  self.timeline:run_due()
+  if type(world) == "string" then return seed_mod.load_file(self, world) end
+  return seed_mod.load(self, world)
+end
+
+-- GET /_emulator/health: alive, and how it is set up (nothing secret).
+function Emulator:health()
+  return {
+    status = "ok", url = self:url(), started = self.started_ms, uptime_ms = core.now_ms() - self.started_ms,
+    now = self.clock:now(), speed = self.clock.speed, operations = #ops.all(),
+    zones = json.array { "public", table.unpack(ops.zone_names()) },
+    strict = self.gateway.strict, throttle = self.throttle ~= nil, state = self.store ~= nil,
+    recording = self.recorder ~= nil,
+  }
 end
 
 ---------------------------------------------------------------- requests
@@ -113,7 +163,7 @@ end
 
 -- The request handler: status, headers, body (or "drop").
 function Emulator:handle(req)
-  local started = self.log_fn and core.monotonic()
+  local started = (self.log_fn or self.recorder) and core.monotonic()
   local status, headers, body, op_id
   if req.path:sub(1, #control.PREFIX) == control.PREFIX then
     status, headers, body = control.handle(self, req)
@@ -121,7 +171,14 @@ function Emulator:handle(req)
   else
     status, headers, body, op_id = dispatch.service(self, req)
   end
-  if started then log_line(self, req, status, op_id, started) end
+  if started then
+    if self.log_fn then log_line(self, req, status, op_id, started) end
+    if self.recorder then
+      local ok, err = pcall(self.recorder.write, self.recorder, req, status, headers, body, op_id,
+        (core.monotonic() - started) * 1000)
+      if not ok then self:log_error("--record: " .. tostring(err)) end
+    end
+  end
   return status, headers, body
 end
 
@@ -166,6 +223,10 @@ function Emulator:stop()
     self.store:close()
     self.store = nil
     self.model:track(false)
+  end
+  if self.recorder then
+    self.recorder:close()
+    self.recorder = nil
   end
 end
 

@@ -91,6 +91,27 @@ function Timeline:run_due()
   emu:persist()
 end
 
+-- Runs at once, as if due now, every timer of the given kinds (a set),
+-- including those their actions schedule: processing finished without
+-- moving the clock (a seeded world starts settled).
+function Timeline:settle(kinds)
+  local emu = self.emu
+  local w, clock = emu.model, emu.clock
+  while true do
+    local best
+    for _, t in pairs(w:all("timers")) do
+      if kinds[t.kind] and (not best or t.due < best.due or (t.due == best.due and t.id < best.id)) then
+        best = t
+      end
+    end
+    if not best then break end
+    w:remove("timers", best.id)
+    local fn = self.kinds[best.kind]
+    if fn then fn(emu, best) end
+  end
+  self:recompute()
+end
+
 local function tick(self)
   while self.next_due do
     local wait = self.emu.clock:seconds_until(self.next_due)

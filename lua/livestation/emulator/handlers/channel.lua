@@ -157,6 +157,12 @@ M.ops = ops
 -- A channel id stamped `now`, unused by channels of every kind.
 function M.new_id(emu, now)
   local w = emu.model
+  -- a seeded channel's own id (seed.lua checked it is free)
+  local fixed = emu.next_channel_id
+  if fixed then
+    emu.next_channel_id = nil
+    return fixed
+  end
   return media.channel_id(now, function(x)
     return w:get("channels", x) or w:get("restreams", x) or w:get("vods", x)
   end)
