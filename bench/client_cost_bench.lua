@@ -68,7 +68,10 @@ local pid = pidf:read("l")
 pidf:close()
 os.remove(urlfile)
 os.remove(urlfile .. ".pid")
-assert(url and url:match("^http://127%.0%.0%.1:"), "the emulator did not start on 127.0.0.1")
+if not (url and url:match("^http://127%.0%.0%.1:")) then
+  os.execute("kill " .. pid .. " 2>/dev/null")
+  error("the emulator did not start on 127.0.0.1", 0)
+end
 
 local ok, err = pcall(function()
   local ls = livestation.new { endpoint = url, access_key = emulator.DEFAULT_ACCESS_KEY,
