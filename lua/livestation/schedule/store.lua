@@ -30,6 +30,8 @@
 --   is_open()  close();  fields: path (where it is), kind ("sqlite" or
 --   "postgresql"), shared (true when other hosts may use it too).
 
+local metrics = require "livestation.metrics"
+
 local M = {}
 
 M.DEFAULT_PATH = "./livestation-state.db"
@@ -47,13 +49,39 @@ function M.is_postgres(location)
 end
 
 -- Opens the store at location (default default_path()). Returns it or
--- nil, message.
+-- nil, message. Failures of either backend count in
+-- livestation_state_store_errors_total{backend=kind}.
 function M.open(location)
   location = location or M.default_path()
-  if M.is_postgres(location) then
-    return require("livestation.schedule.store_pg").open(location)
+  local kind = M.is_postgres(location) and "postgresql" or "sqlite"
+  local store, err = require("livestation.schedule.store_" .. (kind == "sqlite" and "sqlite" or "pg"))
+    .open(location)
+  if not store then
+    metrics.store_error(kind)
+    return nil, err
   end
-  return require("livestation.schedule.store_sqlite").open(location)
+  return M.counted(store)
+end
+
+-- The store with each method's failures counted: a method fails when it
+-- returns nil and a message (nil alone is "none", false is an answer).
+-- Fields (path, kind, shared) read through.
+function M.counted(store)
+  local methods = {}
+  return setmetatable({}, { __index = function(_, k)
+    local v = store[k]
+    if type(v) ~= "function" then return v end
+    local f = methods[k]
+    if not f then
+      f = function(_, ...)
+        local r = table.pack(v(store, ...))
+        if r[1] == nil and r[2] ~= nil then metrics.store_error(store.kind or "sqlite") end
+        return table.unpack(r, 1, r.n)
+      end
+      methods[k] = f
+    end
+    return f
+  end })
 end
 
 return M

@@ -4,7 +4,6 @@
 -- documents, and every SQL statement of this backend is here.
 
 local core = require "livestation.core"
-local metrics = require "livestation.metrics"
 local sqlite = require "livestation.store.sqlite"
 
 local M = {}
@@ -69,11 +68,7 @@ Store.__index = Store
 -- nil, message.
 function M.open(path)
   local db, err = sqlite.open(path, M.SCHEMA, "state file")
-  if not db then
-    metrics.store_error("sqlite")
-    return nil, err
-  end
-  db.on_error = function() metrics.store_error("sqlite") end
+  if not db then return nil, err end
   local rows = db:query("SELECT value FROM meta WHERE key = 'schema'")
   local version = rows and rows[1] and tonumber(rows[1].value)
   if version and version > M.SCHEMA_VERSION then

@@ -31,27 +31,16 @@ function M.open(path, schema, what)
   return setmetatable({ db = db, path = path, what = what }, Db)
 end
 
--- db.on_error, when set, is called with the message of each failed
--- statement (the state file counts them in its metrics).
-local function failed(self, err)
-  if self.on_error then self.on_error(err) end
-  return nil, err
-end
-
 -- Binds ... to the ? of sql; rows (array of {column = value}) or nil,
 -- message. Never raises.
 function Db:query(sql, ...)
-  if not self.db then return failed(self, self.what .. " is closed") end
-  local rows, err = self.db:query(sql, ...)
-  if rows == nil then return failed(self, err) end
-  return rows
+  if not self.db then return nil, self.what .. " is closed" end
+  return self.db:query(sql, ...)
 end
 
 function Db:exec(sql)
-  if not self.db then return failed(self, self.what .. " is closed") end
-  local ok, err = self.db:exec(sql)
-  if not ok then return failed(self, err) end
-  return ok
+  if not self.db then return nil, self.what .. " is closed" end
+  return self.db:exec(sql)
 end
 
 -- Rows changed by the last statement; the rowid of the last insert.
