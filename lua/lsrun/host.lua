@@ -111,20 +111,27 @@ local function plan_of(o, fields)
   return setmetatable(fields, Plan)
 end
 
--- Before the loop: the emulator (with --emulator), the state file and the
--- signal handlers (service.lua). Returns nil, or the exit status when the
--- host cannot start.
+-- Before the loop: the emulator (with --emulator), the state file, the
+-- signal handlers and systemd's notifications (service.lua), the status
+-- server (--status). Returns nil, or the exit status when the host cannot
+-- start.
 function Plan:start()
   local o = self.o
   self.emu = o.emulator and use_emulator(o.speed) or nil
   local service = require "livestation.schedule.service"
-  local status = o.status or os.getenv("LIVESTATION_STATUS")
-  if status == "" then status = nil end
-  local ok, err = pcall(service.start, { state = o.state, grace = o.grace, status = status,
-    status_token = os.getenv("LIVESTATION_STATUS_TOKEN") })
+  local ok, err = pcall(service.start, { state = o.state, grace = o.grace })
   if not ok then
     io.stderr:write("lsrun: ", tostring(err), "\n")
     return 2
+  end
+  local address = o.status or os.getenv("LIVESTATION_STATUS")
+  if address and address ~= "" then
+    self.status_server, err = require("livestation.status").start { address = address,
+      token = os.getenv("LIVESTATION_STATUS_TOKEN") }
+    if not self.status_server then
+      io.stderr:write("lsrun: ", tostring(err), "\n")
+      return 2
+    end
   end
   core.set_error_handler(report_task_error)
   if self.task then core.spawn(self.task) end
@@ -135,6 +142,7 @@ end
 -- exit status: 1 when a task, a job run or an event handler failed.
 function Plan:finish(failed)
   if self.emu then self.emu:stop() end
+  if self.status_server then self.status_server:close() end
   local failures = require("livestation.schedule.service").finish()
   local status = (failed > 0 or failures > 0) and 1 or 0
   if self.status then return status ~= 0 and self.status == 0 and status or self.status end

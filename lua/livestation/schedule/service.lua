@@ -1,9 +1,8 @@
 -- What the host (lsrun) calls around a script: choose the state file,
--- turn SIGTERM/SIGINT into a graceful shutdown, tell systemd how it goes,
--- serve the status server, report whether any run failed.
+-- turn SIGTERM/SIGINT into a graceful shutdown, tell systemd how it goes
+-- (livestation.systemd), report whether any run failed.
 --
---   service.start{ state = FILE, grace = 10, status = "127.0.0.1:9101",
---                  status_token = TOKEN }        before the script runs
+--   service.start{ state = FILE, grace = 10 }   before the script runs
 --   core.run()
 --   local failed = service.finish()             after the loop returns
 
@@ -27,7 +26,6 @@ local M = {}
 M.DEFAULT_GRACE = 10
 
 local handles = {}
-local status_server
 local signalled = false
 local grace_now = M.DEFAULT_GRACE
 
@@ -52,12 +50,10 @@ end
 
 -- opts: state (the state file; default $LIVESTATION_STATE or
 -- ./livestation-state.db, opened only when a named job, state or a
--- webhook needs it), grace (seconds, default 10), signals (default true),
--- status (HOST:PORT of the status server, livestation.status) and
--- status_token. Under systemd (Type=notify) it says READY=1 once the loop
--- turns and pings the watchdog. Calling it again changes the state file
--- and grace; the signal handlers are installed once. Raises a message
--- when the status server cannot start.
+-- webhook needs it), grace (seconds, default 10), signals (default true).
+-- Under systemd (Type=notify) it says READY=1 once the loop turns and
+-- pings the watchdog. Calling it again changes the state file and grace;
+-- the signal handlers are installed once.
 function M.start(opts)
   opts = opts or {}
   local grace = opts.grace or grace_now
@@ -69,12 +65,6 @@ function M.start(opts)
     for _, name in ipairs { "TERM", "INT" } do
       handles[#handles + 1] = core.on_signal(name, function(sig) on_signal(sig, grace_now) end)
     end
-  end
-  if opts.status and not status_server then
-    local err
-    status_server, err = require("livestation.status").start { address = opts.status,
-      token = opts.status_token }
-    if not status_server then error(err, 0) end
   end
   if os.getenv("NOTIFY_SOCKET") then require("livestation.systemd").start() end
 end
@@ -92,8 +82,6 @@ function M.finish()
   if systemd then systemd.stop() end
   for _, h in ipairs(handles) do h:close() end
   handles = {}
-  if status_server then status_server:close() end
-  status_server = nil
   local heartbeat = package.loaded["livestation.heartbeat"]
   if heartbeat then heartbeat.stop() end
   local schedule = loaded_schedule()
