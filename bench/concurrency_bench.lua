@@ -77,21 +77,8 @@ if mode then return run() end
 
 ---------------------------------------------------------------- driver
 
-local urlfile = os.tmpname()
-os.execute("./lsrun emulator --port 0 --quiet >" .. urlfile .. " 2>/dev/null & echo $! >" .. urlfile .. ".pid")
-for _ = 1, 200 do
-  local f = io.open(urlfile)
-  url = f and f:read("l")
-  if f then f:close() end
-  if url and url:match("^http") then break end
-  core.sleep(0.02)
-end
-local pidf = io.open(urlfile .. ".pid")
-local emu_pid = pidf:read("l")
-pidf:close()
-os.remove(urlfile)
-os.remove(urlfile .. ".pid")
-assert(url and url:match("^http"), "the emulator did not start")
+local stop_emulator
+url, stop_emulator = dofile("bench/emulator_process.lua").start()
 
 local results = {}
 for _, m in ipairs { "capped", "uncapped" } do
@@ -116,7 +103,7 @@ for _, m in ipairs { "capped", "uncapped" } do
       r.fds, r.rss_kb / 1024, r.first ~= "-" and (" (first: " .. r.first:gsub("_", " ") .. ")") or ""))
   end
 end
-os.execute("kill " .. emu_pid)
+stop_emulator()
 
 local c, u = results.capped, results.uncapped
 print(string.format("goal: %d concurrent calls all answered, none timed out, peak RSS under 100 MB", calls))

@@ -14,23 +14,8 @@ local emulator = require "livestation.emulator"
 local seconds = tonumber(arg and arg[1]) or 5
 local in_flight = tonumber(arg and arg[2]) or 32
 
--- start the emulator as a child process and read its URL
-local urlfile = os.tmpname()
-os.execute("./lsrun emulator --port 0 --quiet >" .. urlfile .. " 2>/dev/null & echo $! >" .. urlfile .. ".pid")
-local url
-for _ = 1, 200 do
-  local f = io.open(urlfile)
-  url = f and f:read("l")
-  if f then f:close() end
-  if url and url:match("^http") then break end
-  core.sleep(0.02)
-end
-local pidf = io.open(urlfile .. ".pid")
-local pid = pidf:read("l")
-pidf:close()
-os.remove(urlfile)
-os.remove(urlfile .. ".pid")
-assert(url and url:match("^http"), "the emulator did not start")
+-- the emulator, as a child process
+local url, stop_emulator = dofile("bench/emulator_process.lua").start()
 
 local ls = livestation.new { endpoint = url, access_key = emulator.DEFAULT_ACCESS_KEY,
   secret_key = emulator.DEFAULT_SECRET_KEY }
@@ -70,6 +55,6 @@ end
 local started = core.monotonic()
 for _, w in ipairs(workers) do w:join() end
 local elapsed = core.monotonic() - started
-os.execute("kill " .. pid)
+stop_emulator()
 print(string.format("channel.get: %d requests in %.2f s = %.0f requests/s (%d in flight, %d failed)",
   done, elapsed, done / elapsed, in_flight, failed))
