@@ -252,4 +252,50 @@ describe("steps under kill -9", function()
     assert.equal(0, status)
     assert.matches("\nstep%.20 +done[^\n]+{\"n\":20}\n$", out)
   end)
+
+  it("a named job's run killed 4 times resumes its steps when the run is rerun", function()
+    local dir = w.tmpdir()
+    local script, effects, state = dir .. "/batch.lua", dir .. "/effects.txt", dir .. "/state.db"
+    w.write(script, [[
+local livestation = require "livestation"
+local out, start = ...
+livestation.at(tonumber(start), function(ctx)
+  for n = 1, 10 do
+    livestation.step("s." .. n, function(s)
+      livestation.sleep(math.random() * 0.06)
+      local f = assert(io.open(out, "a"))
+      f:write(string.format("effect %d %s %s\n", n, tostring(s.resumed), ctx.run))
+      f:close()
+      livestation.sleep(math.random() * 0.06)
+      return n
+    end)
+  end
+end, { name = "batch" })
+]])
+    local seed = os.time()
+    math.randomseed(seed)
+    local cmd = "./lsrun --state " .. w.quote(state) .. " " .. w.quote(script) .. " " .. w.quote(effects)
+      .. " " .. math.floor(core.now())
+    for i = 1, 4 do
+      local p = w.spawn(dir, "run" .. i, cmd)
+      core.sleep(0.05 + math.random() * 0.1)
+      p:kill(9)
+    end
+    local last = w.spawn(dir, "last", cmd)
+    assert.equal(0, last:wait(30), last:stderr())
+    local seen, runs, prev = {}, {}, 0
+    for n, resumed, run in w.slurp(effects):gmatch("effect (%d+) (%a+) (%S+)\n") do
+      n = tonumber(n)
+      assert.is_true(n >= prev, "seed " .. seed .. ": out of order")
+      if seen[n] then assert.equal("true", resumed, "seed " .. seed .. ": s." .. n .. " repeated") end
+      seen[n], prev, runs[run] = true, n, true
+    end
+    for n = 1, 10 do assert.is_true(seen[n], "seed " .. seed .. ": s." .. n .. " never ran") end
+    local ids = {}
+    for id in pairs(runs) do ids[#ids + 1] = id end
+    assert.equal(1, #ids) -- one run, rerun after each kill: one scope
+    local status, out = shell.run("./lsrun --state " .. shell.q(state) .. " steps")
+    assert.equal(0, status)
+    assert.matches("\n" .. w.esc(ids[1]) .. " +job +10 +0 +0\n$", out)
+  end)
 end)
