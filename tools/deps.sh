@@ -3,11 +3,14 @@
 # warm machine pays nothing. Safe to run any number of times. The last
 # line is what the install and packaging specs drive: readelf, pkg-config,
 # luarocks, groff and man (the man page), systemd-analyze (the example
-# unit) and bash-completion (its loader finds the installed completion).
+# unit) and bash-completion (its loader finds the installed completion);
+# python3-requests and nodejs run the README's Python and Node.js clients
+# of the emulator.
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
 libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata \
-binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium"
+binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium \
+python3-requests nodejs"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,0 +1,118 @@
+-- The README's clients of the emulator in other languages (curl and
+-- openssl, Python with requests, Node.js with fetch), taken out of the
+-- README as written and run against `lsrun emulator` in its own process
+-- on 127.0.0.1, whenever the interpreter is installed. Each must list the
+-- quality sets and create its channel, which the spec then finds.
+
+local H = require "helpers.emulator"
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The fenced block right after `<!-- example: NAME -->`.
+local function example(name)
+  local text = read("README.md")
+  local at = assert(text:find("<!-- example: " .. name .. " -->", 1, true), "no example " .. name .. " in README.md")
+  local code = text:match("^%s*```[%w]*\n(.-\n)```", at + #name + 18)
+  return assert(code, "no code block after example " .. name)
+end
+
+local function has(cmd)
+  return os.execute(cmd .. " >/dev/null 2>&1") == true
+end
+
+local function run(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return ok, code, out
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+describe("README examples in other languages #foreign", function()
+  local pid, url, envfile, dir
+
+  setup(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
+    envfile = dir .. "/emu.env"
+    -- the emulator prints the shell lines of --env; the examples read them
+    assert(os.execute("./lsrun emulator --port 0 --quiet --env > " .. envfile .. " 2>/dev/null & echo $! > "
+      .. dir .. "/pid"))
+    for _ = 1, 300 do
+      local text = read(envfile)
+      url = text:match("LIVESTATION_ENDPOINT='([^']+)'")
+      if url and text:find("NCLOUD_REGION", 1, true) then break end
+      os.execute("sleep 0.02")
+    end
+    pid = read(dir .. "/pid"):match("%d+")
+    assert.matches("^http://127%.0%.0%.1:%d+$", url)
+  end)
+
+  teardown(function()
+    if pid then os.execute("kill -TERM " .. pid) end
+    os.execute("rm -rf " .. dir)
+  end)
+
+  local function channel_named(name)
+    local status, body = H.request(url, "GET", "/api/v2/channels?channelName=" .. name)
+    assert.equal(200, status)
+    return body.content[1]
+  end
+
+  it("runs the curl example", function()
+    if not (has("command -v curl") and has("command -v openssl")) then
+      pending("curl or openssl is not installed")
+      return
+    end
+    write(dir .. "/call.sh", example("emulator-curl"))
+    local ok, code, out = run(". " .. envfile .. " && sh " .. dir .. "/call.sh")
+    assert.is_true(ok, "exit " .. tostring(code) .. ": " .. out)
+    assert.matches('"genType":"SYSTEM"', out)
+    assert.matches('"channelName":"curl_show"', out)
+    assert.equal("CREATING", channel_named("curl_show").channelStatus)
+  end)
+
+  it("runs the Python example", function()
+    if not has("python3 -c 'import requests'") then
+      pending("python3 with requests is not installed")
+      return
+    end
+    write(dir .. "/example.py", example("emulator-python"))
+    local ok, code, out = run(". " .. envfile .. " && python3 " .. dir .. "/example.py")
+    assert.is_true(ok, "exit " .. tostring(code) .. ": " .. out)
+    local ch = channel_named("python_show")
+    assert.equal(ch.channelId .. " CREATING\n", out)
+  end)
+
+  it("runs the Node.js example", function()
+    if not has("node -e 'if (typeof fetch !== \"function\") process.exit(1)'") then
+      pending("node with fetch is not installed")
+      return
+    end
+    write(dir .. "/example.js", example("emulator-node"))
+    local ok, code, out = run(". " .. envfile .. " && node " .. dir .. "/example.js")
+    assert.is_true(ok, "exit " .. tostring(code) .. ": " .. out)
+    local ch = channel_named("node_show")
+    -- Node 18 may warn that fetch is experimental; the answer is the last line
+    local want = ch.channelId .. " CREATING\n"
+    assert.equal(want, out:sub(-#want))
+  end)
+
+  it("points nowhere but the emulator on 127.0.0.1", function()
+    for _, name in ipairs { "curl", "python", "node" } do
+      local code = example("emulator-" .. name)
+      for host in code:gmatch("https?://([%w%.%-]+)") do assert.equal("127.0.0.1", host, name) end
+    end
+  end)
+end)
