@@ -106,8 +106,10 @@ describe("catch_up", function()
     local skipped = 0
     for _, r in pairs(final) do
       if r.outcome == "skipped" then
-        skipped = skipped + 1
-        assert.equal("missed (host down)", r.detail)
+        -- a loaded machine may also start a run after its time: that one
+        -- is skipped as late, by the same policy
+        assert.is_truthy(r.detail == "missed (host down)" or r.detail == "missed (late)", r.detail)
+        if r.detail == "missed (host down)" then skipped = skipped + 1 end
       end
     end
     assert.is_true(skipped >= 4, "skipped " .. skipped)
