@@ -29,14 +29,12 @@ local function pings(list)
 end
 
 -- Runs for 1 s, wedges the loop for 1.5 s in Lua that never yields, then
--- runs 1 s more (the short sleep first: the loop's cached clock is as old
--- as the wedge until it turns once).
+-- runs 1 s more.
 local WEDGE = [[
 local l = require "livestation"
 l.sleep(1)
 local t = l.now() + 1.5
 while l.now() < t do end
-l.sleep(0.01)
 l.sleep(1)
 ]]
 

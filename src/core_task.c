@@ -589,6 +589,9 @@ static int l_sleep(lua_State *L) {
   op->release = sleep_cancel;
   op->push = sleep_push;
   op->data = evtimer_new(core->base, on_sleep_timer, op);
+  /* the loop's cached clock is as old as the Lua that ran since it last
+  ** turned: a sleep after a long computation would end that much early */
+  event_base_update_cache_time(core->base);
   if (op->data == NULL || evtimer_add((struct event *)op->data, &tv) != 0) {
     op_free(op);
     return luaL_error(L, "sleep: cannot start a timer");
