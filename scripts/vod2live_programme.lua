@@ -110,9 +110,7 @@ end
 
 -- A schedule's startTime as epoch seconds (epoch ms, or a KST stamp).
 local function start_of(s)
-  local v = math.tointeger(tonumber(s.startTime)) or 0
-  if v >= 10000000000000 then return time.from_kst(v) or 0 end
-  return v / 1000
+  return time.from_api(s.startTime) or 0
 end
 
 ---------------------------------------------------------------- channel

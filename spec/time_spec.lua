@@ -65,4 +65,13 @@ describe("livestation.time", function()
     assert.are.same({ nil, "not a KST time (yyyyMMddHHmmss): '20260231000000'" }, { time.from_kst("20260231000000") })
     assert.are.same({ nil, "not a KST time (yyyyMMddHHmmss): '2026-11-22'" }, { time.from_kst("2026-11-22") })
   end)
+
+  it("reads API times in either form, as the reference's own example pairs them", function()
+    -- vod2live.json: request 20250820190000 (KST) comes back as 1755684000000
+    assert.are.equal(1755684000, time.from_kst("20250820190000"))
+    assert.are.equal(1755684000, time.from_api(1755684000000))
+    assert.are.equal(1755684000, time.from_api("20250820190000"))
+    assert.are.equal(1755684000.5, time.from_api(1755684000500))
+    assert.are.same({ nil, "not an API time: 'soon'" }, { time.from_api("soon") })
+  end)
 end)

@@ -8,6 +8,7 @@
 --   time.span(5400)                               --> "1h30m"
 --   time.kst(t)                                   --> "20261122190000" (VOD2LIVE startTime)
 --   time.from_kst("20261122190000")               --> epoch seconds
+--   time.from_api(1795341600000)                  --> epoch seconds (ms or a KST value)
 --
 -- Zones come from the system's tzdata (/usr/share/zoneinfo); a zone is
 -- given by name ("Asia/Seoul", "UTC"), as a zone object (time.zone), or
@@ -126,6 +127,16 @@ function M.from_kst(v)
   local ms = kst.parse(v)
   if not ms then return nil, "not a KST time (yyyyMMddHHmmss): '" .. tostring(v) .. "'" end
   return ms % 1000 == 0 and ms // 1000 or ms / 1000
+end
+
+-- Epoch seconds of a time as the API answers it: epoch milliseconds, or
+-- (VOD2LIVE startTime as sent) a 14-digit KST value; numbers or text.
+-- nil, message.
+function M.from_api(v)
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 0 then return nil, "not an API time: '" .. tostring(v) .. "'" end
+  if n >= 10000000000000 then return M.from_kst(n) end
+  return n % 1000 == 0 and n // 1000 or n / 1000
 end
 
 -- Wall-clock epoch seconds (with a fraction).
