@@ -6,8 +6,11 @@
 
 local H = require "helpers.emulator"
 
+-- A file's text; "" while it does not exist yet (the emulator started in
+-- the background creates its output file a moment later).
 local function read(path)
-  local f = assert(io.open(path, "rb"))
+  local f = io.open(path, "rb")
+  if not f then return "" end
   local s = f:read("a")
   f:close()
   return s
