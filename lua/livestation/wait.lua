@@ -112,7 +112,8 @@ function M.wait(client, what, params, opts)
     -- no single call, retries included, runs past the waiter's deadline
     local left = math.max(0, deadline - core.monotonic())
     local content, err = client:call(w.op, params,
-      { retry_budget = math.min(client.retry_budget, left), timeout = math.min(client.timeout, math.max(left, 0.001)) })
+      { retry_budget = math.min(client.retry_budget or left, left),
+        timeout = math.min(client.timeout or left, math.max(left, 0.001)) })
     if content == nil then
       -- transient failures were already retried by call; keep waiting on
       -- them, give up on anything that says the request itself is wrong
