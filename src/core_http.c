@@ -232,6 +232,9 @@ static int l_http_request(lua_State *L) {
     free(op);
     return luaL_error(L, "http_request: %s", err);
   }
+  /* the request is copied: its table and header lines need not outlive
+  ** the wait (ten thousand waiting tasks would keep them all) */
+  lua_settop(L, 0);
   return ls_op_wait(L, op);
 }
 
