@@ -68,7 +68,7 @@ if cfg.simulate_broadcast then
   end
 end
 
-local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
+local host = ls.site
 local name = "auto_clips:" .. cfg.channel .. "@" .. host
 local j = livestation.workflow(name)
 

@@ -57,7 +57,7 @@ local p = progress.new { zone = zone }
 local ok_enc, enc = pcall(encoder.for_client, ls, cfg.simulate_encoder)
 if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) end
 
-local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
+local host = ls.site
 local j = livestation.workflow("restream:" .. cfg.name .. "@" .. host .. ":" .. tostring(cfg.starts or "now"))
 local anchor = j:get("anchor") or j:put("anchor", os.time())
 local starts = cfg.starts and time.resolve(cfg.starts, zone, anchor) or anchor

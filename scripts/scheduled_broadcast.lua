@@ -119,7 +119,7 @@ if not ok_enc then config.fail(path, { "simulate_encoder: " .. tostring(enc) }) 
 
 -- One show: its name on this Live Station and its start as written, so
 -- a show with new dates is a new show and a restart is the same one.
-local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
+local host = ls.site
 local id = cfg.name .. "@" .. host
 local j = livestation.workflow("broadcast:" .. id .. ":" .. tostring(cfg.starts))
 

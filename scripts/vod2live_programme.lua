@@ -77,7 +77,7 @@ local function service_now()
 end
 local p = progress.new { zone = zone, now = service_now }
 
-local host = ls.endpoint:match("^%a+://([^/]+)") or ls.endpoint
+local host = ls.site
 local j = livestation.workflow("vod2live:" .. cfg.channel.name .. "@" .. host .. ":" .. tostring(cfg.programme[1].at))
 local anchor = j:get("anchor") or j:put("anchor", math.floor(service_now()))
 for i, b in ipairs(cfg.programme) do

@@ -79,7 +79,8 @@ end
 -- backoff_cap (seconds); max_response (bytes); tls_verify (true unless
 -- turned off by name), ca_file; transport; zone ("public", the default,
 -- or "fin": the financial zone of api/zones.json, its paths, region and
--- parameter rules).
+-- parameter rules); site (ls.site: the name workflows give the Live
+-- Station they work on; default the endpoint's host[:port][/zone]).
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("livestation.new: options must be a table", 2) end
@@ -107,6 +108,12 @@ function M.new(opts)
     endpoint = creds.endpoint,
     region = creds.region,
     zone = zone,
+    -- a stable name of the Live Station reached, for names that must
+    -- survive a restart (workflows, jobs): the endpoint's host, the zone
+    -- after a slash; lsrun --emulator names its emulator "emulator", whose
+    -- port changes with every run
+    site = merged.site or ((creds.endpoint:match("^%a+://([^/]+)") or creds.endpoint)
+      .. (zone and ("/" .. zone) or "")),
     access_key = access,
     credentials_source = creds.source,
     timeout = positive(opts, "timeout", 30),

@@ -80,12 +80,18 @@ local function use_dry_run()
 end
 
 -- Starts the in-process emulator; livestation.new{} then reaches it with
--- no settings. Returns the emulator.
-local function use_emulator(speed)
+-- no settings. With a state file (--state or LIVESTATION_STATE) the
+-- emulator's world is kept beside it, in FILE.emulator, so a second run
+-- resumes against the same channels, as against the cloud; its port
+-- changes, so clients name it "emulator" (ls.site), not by its address.
+-- Returns the emulator, or nil and a message.
+local function use_emulator(speed, state)
   local emulator = require "livestation.emulator"
   local client = load_client()
-  local emu = emulator.new { speed = speed }
-  local url = assert(emu:start { host = "127.0.0.1", port = 0 })
+  if state == nil or state == "" then state = os.getenv("LIVESTATION_STATE") end
+  local emu = emulator.new { speed = speed, state = state and state ~= "" and (state .. ".emulator") or nil }
+  local url, err = emu:start { host = "127.0.0.1", port = 0 }
+  if not url then return nil, "--emulator: " .. tostring(err) end
   -- the emulator serves the script for as long as the script has work
   -- (tasks, jobs, webhooks); it does not itself keep lsrun running
   emu:unref()
@@ -93,6 +99,7 @@ local function use_emulator(speed)
   client.defaults.access_key = emulator.DEFAULT_ACCESS_KEY
   client.defaults.secret_key = emulator.DEFAULT_SECRET_KEY
   client.defaults.region = "KR"
+  client.defaults.site = "emulator"
   return emu
 end
 
@@ -117,7 +124,14 @@ end
 -- start.
 function Plan:start()
   local o = self.o
-  self.emu = o.emulator and use_emulator(o.speed) or nil
+  if o.emulator then
+    local emu, err = use_emulator(o.speed, o.state)
+    if not emu then
+      io.stderr:write("lsrun: ", err, "\n")
+      return 2
+    end
+    self.emu = emu
+  end
   local service = require "livestation.schedule.service"
   local ok, err = pcall(service.start, { state = o.state, grace = o.grace })
   if not ok then
