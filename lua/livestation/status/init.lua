@@ -150,7 +150,8 @@ function M.start(opts)
     handler = handler(o) }
   if not srv then return nil, "--status: " .. err end
   srv:unref()
-  log.info("status server listening", { url = srv:url() })
+  local url = string.format(host:find(":", 1, true) and "http://[%s]:%d" or "http://%s:%d", host, srv:port())
+  log.info("status server listening", { url = url })
   return srv
 end
 
