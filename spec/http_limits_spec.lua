@@ -47,11 +47,11 @@ describe("connection caps", function()
 
   it("do not let time in the queue count against the connect timeout", function()
     core.http_limits { per_host = 2 }
-    local s = slow_server(0.1)
+    local s = slow_server(0.15)
     local tasks, queued = {}, 0
     for i = 1, 16 do
       tasks[i] = core.spawn(function()
-        return core.http_request { url = s.srv:url() .. "/" .. i, connect_timeout = 0.2, timeout = 2 }
+        return core.http_request { url = s.srv:url() .. "/" .. i, connect_timeout = 0.3, timeout = 5 }
       end)
     end
     local failures = {}
@@ -62,7 +62,8 @@ describe("connection caps", function()
     end
     s.srv:close()
     assert.same({}, failures)
-    assert.is_true(queued >= 0.5, "longest wait " .. queued)
+    -- 16 requests, 2 at a time, 0.15 s each: the last waits about 1 s
+    assert.is_true(queued >= 0.6, "longest wait " .. queued)
   end)
 
   it("let a queued request be cancelled while the others go on", function()
