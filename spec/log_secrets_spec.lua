@@ -86,6 +86,18 @@ describe("secrets in log lines", function()
     assert.is_table(require("livestation.json").decode(lines[1]))
   end)
 
+  it("keeps them out of an error that quotes an unexpected body", function()
+    local gateway = require "helpers.gateway"
+    local gw = gateway.start { respond = function()
+      return 502, { ["Content-Type"] = "text/plain" }, 'upstream said {"streamKey":"leak-9Zx","password":"pw-Qq1"}'
+    end }
+    local _, err = gateway.client(gw, { attempts = 1 }):call("channel.get", { channelId = "ls-20240101000000-AbCdE" })
+    gw.close()
+    assert.matches("upstream said", err.message)
+    assert.is_nil(tostring(err):find("leak-9Zx", 1, true))
+    assert.is_nil(tostring(err):find("pw-Qq1", 1, true))
+  end)
+
   it("redacts a short webhook token only where it stands alone", function()
     log.set_level("info")
     log.redact("tok")

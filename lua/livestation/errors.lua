@@ -7,6 +7,7 @@
 -- service's code tables (status, name, message) are codes.lua's.
 
 local codes = require "livestation.codes"
+local log = require "livestation.log"
 
 local M = {}
 
@@ -112,7 +113,8 @@ function M.from_response(operation, status, headers, body, raw)
       retryable = GATEWAY_RETRYABLE[scode] == true or retryable_status(status),
     }
   end
-  local text = raw and #raw > 0 and raw:sub(1, 200) or "no body"
+  -- the body goes into the message: what a log line would hide stays hidden
+  local text = raw and #raw > 0 and log.scrub(raw:sub(1, 200)) or "no body"
   return M.new {
     kind = "api", operation = operation, status = status,
     message = "HTTP " .. tostring(status) .. ": " .. text, trace_id = trace,
