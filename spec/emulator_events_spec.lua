@@ -5,17 +5,7 @@
 
 local H = require "helpers.emulator"
 
-local function codes(ls, id)
-  local list = {}
-  for _, e in ipairs(assert(ls:call("event.list", { channelId = id }))) do list[#list + 1] = e.eventCode end
-  return list
-end
-
-local function count(list, code)
-  local n = 0
-  for _, c in ipairs(list) do if c == code then n = n + 1 end end
-  return n
-end
+local codes, count = H.event_codes, H.count
 
 local function delivered(recv, code)
   local n = 0

@@ -24,30 +24,25 @@ local n = #assert(ls:call("channel.list", {}))
 print(ls.site, ls.endpoint, id, ch.channelStatus, created, n)
 ]]
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local shell = require "helpers.shell"
+local q = shell.q
 
 local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, code, out
+  local status, out, err = shell.run(cmd)
+  return status == 0, status, out .. err
 end
 
 describe("lsrun --emulator --state FILE", function()
   local dir
 
   before_each(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. q(dir)))
+    dir = shell.tmpdir()
   end)
-  after_each(function() os.execute("rm -rf " .. q(dir)) end)
+  after_each(function() shell.rm_rf(dir) end)
 
   it("resumes a workflow on a second run, on another port", function()
     local script, state = dir .. "/show.lua", dir .. "/state.db"
-    local f = assert(io.open(script, "w"))
-    f:write(SCRIPT)
-    f:close()
+    shell.write(script, SCRIPT)
     local cmd = "env -u LIVESTATION_STATE ./lsrun --emulator --speed 50 --state " .. q(state) .. " " .. q(script)
     local ok, code, first = run(cmd)
     assert.is_true(ok, tostring(code) .. ": " .. first)
@@ -71,9 +66,7 @@ describe("lsrun --emulator --state FILE", function()
 
   it("keeps a run without --state in memory, as before", function()
     local script = dir .. "/show.lua"
-    local f = assert(io.open(script, "w"))
-    f:write(SCRIPT)
-    f:close()
+    shell.write(script, SCRIPT)
     local ok, code, out = run("cd " .. q(dir) .. " && env -u LIVESTATION_STATE " .. q(os.getenv("PWD") .. "/lsrun")
       .. " --emulator --speed 50 show.lua")
     assert.is_true(ok, tostring(code) .. ": " .. out)

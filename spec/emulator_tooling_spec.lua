@@ -7,18 +7,8 @@ local H = require "helpers.emulator"
 local core = require "livestation.core"
 local json = require "livestation.json"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local shell = require "helpers.shell"
+local read, write = shell.read, shell.write
 
 local function get(url)
   local resp = assert(core.http_request { method = "GET", url = url, timeout = 5 })

@@ -5,16 +5,8 @@
 -- quality sets and create its channel, which the spec then finds.
 
 local H = require "helpers.emulator"
-
--- A file's text; "" while it does not exist yet (the emulator started in
--- the background creates its output file a moment later).
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local shell = require "helpers.shell"
+local read, write = shell.read, shell.write
 
 -- The fenced block right after `<!-- example: NAME -->`.
 local function example(name)
@@ -28,26 +20,17 @@ local function has(cmd)
   return os.execute(cmd .. " >/dev/null 2>&1") == true
 end
 
+-- status, stdout and stderr together (what a failure shows)
 local function run(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return ok, code, out
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
+  local status, out, err = shell.run(cmd)
+  return status == 0, status, out .. err
 end
 
 describe("README examples in other languages #foreign", function()
   local pid, url, envfile, dir
 
   setup(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. dir))
+    dir = shell.tmpdir()
     envfile = dir .. "/emu.env"
     -- the emulator prints the shell lines of --env; the examples read them
     assert(os.execute("./lsrun emulator --port 0 --quiet --env > " .. envfile .. " 2>/dev/null & echo $! > "
@@ -64,7 +47,7 @@ describe("README examples in other languages #foreign", function()
 
   teardown(function()
     if pid then os.execute("kill -TERM " .. pid) end
-    os.execute("rm -rf " .. dir)
+    shell.rm_rf(dir)
   end)
 
   local function channel_named(name)

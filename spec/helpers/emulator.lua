@@ -119,6 +119,20 @@ function M.receiver(respond)
   return recv
 end
 
+-- The event codes of a channel through the client, newest first.
+function M.event_codes(ls, id)
+  local list = {}
+  for _, e in ipairs(assert(ls:call("event.list", { channelId = id }))) do list[#list + 1] = e.eventCode end
+  return list
+end
+
+-- How many times value is in list.
+function M.count(list, value)
+  local n = 0
+  for _, v in ipairs(list) do if v == value then n = n + 1 end end
+  return n
+end
+
 -- Asserts a Live Station error envelope: code, errors.json message, status.
 function M.assert_ls_error(status, body, code, ...)
   local errors = require "livestation.errors"

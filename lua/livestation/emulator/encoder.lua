@@ -242,32 +242,24 @@ local function adjust_restream(_, ch)
 end
 
 -- STREAM_FINISH: the service has made the channel unusable (FORCE_BLOCK,
--- or FORCE_DELETED); a broadcast on it is cut.
-local function finish_live(emu, ch, opts)
-  local status = opts.status or "FORCE_BLOCK"
-  if status ~= "FORCE_BLOCK" and status ~= "FORCE_DELETED" then
-    return nil, "status: FORCE_BLOCK or FORCE_DELETED"
+-- or FORCE_DELETED); a broadcast on it is cut first (`stop`).
+local function finisher(stop)
+  return function(emu, ch, opts)
+    local status = opts.status or "FORCE_BLOCK"
+    if status ~= "FORCE_BLOCK" and status ~= "FORCE_DELETED" then
+      return nil, "status: FORCE_BLOCK or FORCE_DELETED"
+    end
+    if ch.status == "DELETED" or ch.status == "FORCE_DELETED" then return nil, "the channel is " .. ch.status end
+    if ch.status == "PUBLISHING" then stop(emu, ch) end
+    ch.status = status
+    emu.model:touch(ch)
+    say(emu, ch, "STREAM_FINISH", "can no longer be used (" .. status .. ").")
+    return true
   end
-  if ch.status == "DELETED" or ch.status == "FORCE_DELETED" then return nil, "the channel is " .. ch.status end
-  if ch.status == "PUBLISHING" then M.cut(emu, ch) end
-  ch.status = status
-  emu.model:touch(ch)
-  say(emu, ch, "STREAM_FINISH", "can no longer be used (" .. status .. ").")
-  return true
 end
 
-local function finish_restream(emu, ch, opts)
-  local status = opts.status or "FORCE_BLOCK"
-  if status ~= "FORCE_BLOCK" and status ~= "FORCE_DELETED" then
-    return nil, "status: FORCE_BLOCK or FORCE_DELETED"
-  end
-  if ch.status == "DELETED" or ch.status == "FORCE_DELETED" then return nil, "the channel is " .. ch.status end
-  if ch.status == "PUBLISHING" then unpublish_restream(emu, ch) end
-  ch.status = status
-  emu.model:touch(ch)
-  say(emu, ch, "STREAM_FINISH", "can no longer be used (" .. status .. ").")
-  return true
-end
+local finish_live = finisher(function(emu, ch) M.cut(emu, ch) end)
+local finish_restream = finisher(unpublish_restream)
 
 ---------------------------------------------------------------- entry points
 

@@ -287,39 +287,28 @@ function Emulator:log_error(message)
   end
 end
 
--- Starts / stops the simulated encoder of a channel (control API).
-function Emulator:publish(channel_id, opts)
-  self.timeline:run_due()
-  local ch, kind, message = encoder.publish(self, channel_id, opts)
-  self:persist()
-  return ch, kind, message
+-- The simulated encoder and the service's own actions on a channel
+-- (control API), each after the due transitions and persisted: the
+-- channel and its kind, or nil, an http status and a message.
+local function encoder_action(fn)
+  return function(self, channel_id, opts)
+    self.timeline:run_due()
+    local ch, kind, message = fn(self, channel_id, opts)
+    self:persist()
+    return ch, kind, message
+  end
 end
 
-function Emulator:unpublish(channel_id, opts)
-  self.timeline:run_due()
-  local ch, kind, message = encoder.unpublish(self, channel_id, opts)
-  self:persist()
-  return ch, kind, message
-end
-
--- New settings for a running stream (video_bitrate, ...; backup = true
--- for the backup stream): PUBLISH_OVER_THRESHOLD when it goes above the
--- allowed bitrate.
-function Emulator:adjust(channel_id, opts)
-  self.timeline:run_due()
-  local ch, kind, message = encoder.adjust(self, channel_id, opts)
-  self:persist()
-  return ch, kind, message
-end
-
+-- Starts / stops a stream into a channel (opts: backup, width, height,
+-- fps, video_bitrate, audio_bitrate).
+Emulator.publish = encoder_action(encoder.publish)
+Emulator.unpublish = encoder_action(encoder.unpublish)
+-- New settings for a running stream (backup = true: the backup stream):
+-- PUBLISH_OVER_THRESHOLD when it goes above the allowed bitrate.
+Emulator.adjust = encoder_action(encoder.adjust)
 -- The service ends a channel (opts.status FORCE_BLOCK or FORCE_DELETED):
 -- STREAM_FINISH.
-function Emulator:finish(channel_id, opts)
-  self.timeline:run_due()
-  local ch, kind, message = encoder.finish(self, channel_id, opts)
-  self:persist()
-  return ch, kind, message
-end
+Emulator.finish = encoder_action(encoder.finish)
 
 -- Gateway usage limits per access key (throttle.lua), or nil: none.
 -- Returns true, or nil and what is wrong with the settings.

@@ -62,6 +62,16 @@ function Timeline:cancel(pred)
   self:recompute()
 end
 
+-- The earliest timer for which pick(timer) is true (ties in creation
+-- order), or nil.
+local function earliest(w, pick)
+  local best
+  for _, t in pairs(w:all("timers")) do
+    if pick(t) and (not best or t.due < best.due or (t.due == best.due and t.id < best.id)) then best = t end
+  end
+  return best
+end
+
 -- Runs every timer due by now, earliest first (ties in creation order).
 -- A timer's action may schedule more; those run too when already due.
 function Timeline:run_due()
@@ -73,12 +83,7 @@ function Timeline:run_due()
   if nd > now then return end
   local w = emu.model
   while true do
-    local best
-    for _, t in pairs(w:all("timers")) do
-      if t.due <= now and (not best or t.due < best.due or (t.due == best.due and t.id < best.id)) then
-        best = t
-      end
-    end
+    local best = earliest(w, function(t) return t.due <= now end)
     if not best then break end
     w:remove("timers", best.id)
     local fn = self.kinds[best.kind]
@@ -96,14 +101,9 @@ end
 -- moving the clock (a seeded world starts settled).
 function Timeline:settle(kinds)
   local emu = self.emu
-  local w, clock = emu.model, emu.clock
+  local w = emu.model
   while true do
-    local best
-    for _, t in pairs(w:all("timers")) do
-      if kinds[t.kind] and (not best or t.due < best.due or (t.due == best.due and t.id < best.id)) then
-        best = t
-      end
-    end
+    local best = earliest(w, function(t) return kinds[t.kind] end)
     if not best then break end
     w:remove("timers", best.id)
     local fn = self.kinds[best.kind]
