@@ -7,9 +7,13 @@
 **
 ** Connections are capped per host and in total. A transfer beyond the cap
 ** waits in a queue of our own, holding only a copy of its request: no
-** easy handle, no curl buffers, no socket. libcurl's own pending state
-** would do the queueing too, but every handle waiting there owns its
-** receive buffer already, and its timeouts start when it is added.
+** easy handle, no curl buffers, no socket, and no timeout running.
+** libcurl's own pending state (CURLMOPT_MAX_HOST_CONNECTIONS) would queue
+** too, but every handle waiting there holds its easy handle and receive
+** buffer, CURLOPT_TIMEOUT counts the waiting time, and its documentation
+** warns that CURLOPT_CONNECTTIMEOUT may expire before a connection is
+** even permitted. The same caps are still given to libcurl, so that no
+** path of its own (a fresh connection for a POST) opens more.
 */
 #include "ls_http.h"
 
