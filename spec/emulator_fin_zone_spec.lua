@@ -91,6 +91,20 @@ describe("financial zone", function()
     assert.equal(0, #assert(pub:call("vod.channel.list", {})))
   end)
 
+  it("keeps a channel's zone in the state file", function()
+    local state = os.tmpname() .. ".db"
+    finally(function() for _, x in ipairs { "", "-wal", "-shm" } do os.remove(state .. x) end end)
+    local first, furl = H.start { state = state }
+    local c = require("livestation").new { endpoint = furl, access_key = H.AK, secret_key = H.SK, zone = "fin" }
+    local ch = assert(c:call("channel.create", FIN_CHANNEL))
+    first:stop()
+    local again, aurl = H.start { state = state }
+    finally(function() again:stop() end)
+    c = require("livestation").new { endpoint = aurl, access_key = H.AK, secret_key = H.SK, zone = "fin" }
+    assert.equal(ch.channelId, assert(c:call("channel.list", {}))[1].channelId)
+    assert.equal(0, #assert(H.client(aurl):call("channel.list", {})))
+  end)
+
   it("refuses an unknown zone by name", function()
     assert.error_matches(function()
       require("livestation").new { endpoint = url, access_key = H.AK, secret_key = H.SK, zone = "gov" }
