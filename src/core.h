@@ -61,6 +61,7 @@ struct ls_task {
   ls_task *next_ready;
   ls_task *prev_live, *next_live;
   ls_task *prev_running;  /* the task running when this one was resumed */
+  double deadline;        /* monotonic time it must yield by, or 0 */
 };
 
 struct ls_core {
@@ -72,6 +73,7 @@ struct ls_core {
   int ready_count;
   ls_task *live;          /* every task not yet ended, for shutdown */
   int in_loop;            /* inside run() or a pump: no nested loops */
+  int in_ready;           /* inside on_ready, resuming tasks */
   int stop_requested;
   int servers;            /* open servers keep run() going */
   int unref_tasks;        /* live tasks that do not keep run() going */
@@ -84,6 +86,8 @@ struct ls_core {
   int error_handler_ref;  /* Lua function reporting task errors, or NOREF */
   int closing;
   int closing_tasks;      /* inside __close handlers of cancelled tasks */
+  int sigint_handlers;    /* on_signal("INT") handles open */
+  int interrupted;        /* Ctrl-C while a plain caller waited */
 };
 
 #define LS_CORE_KEY "livestation.core.loop"
@@ -128,6 +132,17 @@ void ls_core_cancel_all(ls_core *core);
 extern const luaL_Reg ls_task_funcs[];
 void ls_task_open(lua_State *L);
 void ls_task_init(ls_core *core);
+
+/* core_preempt.c: interrupting Lua that never yields */
+double ls_monotonic(void);
+/* Around each resumption of a task: arms the watchdog when the task has
+** a deadline or the process is stopping; the hook yields it when due. */
+void ls_preempt_enter(ls_task *t);
+void ls_preempt_leave(ls_task *t);
+/* After evsignal_add of SIGINT/SIGTERM: that signal also interrupts a
+** spinning task, and from then on every task runs in short slices. */
+void ls_preempt_watch_signal(int signo);
+int ls_preempt_stopping(void);
 
 /* core_http.c, core_server.c, core_util.c */
 extern const luaL_Reg ls_http_funcs[];

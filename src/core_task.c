@@ -10,6 +10,7 @@
 ** Outside a task (plain lua5.4, the main chunk), a waiting operation pumps
 ** the loop until it completes, so `ls:call` also works in a simple script.
 */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ static void ready_push(ls_core *core, ls_task *t) {
   else core->ready_head = t;
   core->ready_tail = t;
   core->ready_count++;
-  event_active(core->ready_ev, EV_READ, 0);
+  /* inside on_ready, the next turn is scheduled when it ends */
+  if (!core->in_ready) event_active(core->ready_ev, EV_READ, 0);
 }
 
 static void ready_remove(ls_core *core, ls_task *t) {
@@ -64,6 +66,34 @@ void ls_op_complete(ls_op *op) {
   op->done = 1;
   if (op->task && op->task->state == TASK_WAITING && op->task->op == op)
     ready_push(op->core, op->task);
+}
+
+static void on_interrupt(evutil_socket_t fd, short what, void *arg) {
+  ls_core *core = arg;
+  (void)fd; (void)what;
+  core->interrupted = 1;
+  event_base_loopbreak(core->base);
+}
+
+/* A plain lua5.4 waiting in the loop: lua.c's SIGINT hook would wait for
+** Lua code on the main thread, which never comes while the loop waits or
+** a task spins. While the loop runs, Ctrl-C ends the wait instead (unless
+** the script handles SIGINT itself, or the host owns the loop). */
+static struct event *watch_interrupt(ls_core *core) {
+  struct event *ev;
+  if (core->sigint_handlers > 0 || !core->own_base) return NULL;
+  ev = evsignal_new(core->base, SIGINT, on_interrupt, core);
+  if (ev == NULL) return NULL;
+  if (evsignal_add(ev, NULL) != 0) {
+    event_free(ev);
+    return NULL;
+  }
+  ls_preempt_watch_signal(SIGINT);
+  return ev;
+}
+
+static void unwatch_interrupt(struct event *ev) {
+  if (ev) event_free(ev); /* libevent puts back the handler it found */
 }
 
 int ls_op_wait(lua_State *L, ls_op *op) {
@@ -94,17 +124,22 @@ int ls_op_wait(lua_State *L, ls_op *op) {
                          "only from the task's own function (not a nested coroutine)");
   }
   /* not in a task: run the loop until this operation is done */
-  core->in_loop++;
-  while (!op->done) {
-    int rc = event_base_loop(core->base, EVLOOP_ONCE);
-    if (rc != 0 && !op->done) {
-      core->in_loop--;
+  {
+    struct event *intr = watch_interrupt(core);
+    int rc = 0;
+    core->in_loop++;
+    while (!op->done && rc == 0 && !core->interrupted)
+      rc = event_base_loop(core->base, EVLOOP_ONCE);
+    core->in_loop--;
+    unwatch_interrupt(intr);
+    if (!op->done) {
+      int intr_now = core->interrupted;
+      core->interrupted = 0;
       op->cancel(op);
       op_free(op);
-      return luaL_error(L, "livestation: nothing left to wait for");
+      return luaL_error(L, intr_now ? "interrupted!" : "livestation: nothing left to wait for");
     }
   }
-  core->in_loop--;
   n = op->push(L, op);
   op_free(op);
   return n;
@@ -259,7 +294,9 @@ static void task_resume(ls_core *core, ls_task *t) {
   }
   t->state = TASK_RUNNING;
   core->running = t;
+  ls_preempt_enter(t);
   status = lua_resume(co, core->L, nargs, &nres);
+  ls_preempt_leave(t);
   core->running = t->prev_running;
   if (status == LUA_YIELD) {
     if (t->state == TASK_RUNNING) { /* a bare coroutine.yield(): go round */
@@ -313,6 +350,7 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
   int n = core->ready_count;
   (void)fd; (void)what;
   core->in_loop++;
+  core->in_ready = 1;
   while (n-- > 0 && core->ready_head) {
     ls_task *t = core->ready_head;
     core->ready_head = t->next_ready;
@@ -325,8 +363,15 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
       task_abort(core, t);
     }
   }
+  core->in_ready = 0;
   core->in_loop--;
-  if (core->ready_head) event_active(core->ready_ev, EV_READ, 0);
+  /* tasks that went round (a yield, a preempted spin) run again after the
+  ** loop has polled I/O and timers: a zero timeout, not event_active,
+  ** which libevent would run again before anything else */
+  if (core->ready_head) {
+    static const struct timeval now = { 0, 0 };
+    event_add(core->ready_ev, &now);
+  }
 }
 
 ls_task *ls_task_spawn(lua_State *L, ls_core *core, int nargs) {
@@ -431,7 +476,7 @@ int ls_core_alive(const ls_core *core) {
 int ls_core_run(ls_core *core) {
   core->stop_requested = 0;
   core->in_loop++;
-  while (ls_core_alive(core)) {
+  while (ls_core_alive(core) && !core->interrupted) {
     int rc = event_base_loop(core->base, EVLOOP_ONCE);
     if (rc != 0) break; /* nothing pending: waiting tasks can never wake */
   }
@@ -515,6 +560,23 @@ static int task_status(lua_State *L) {
 
 static int task_id(lua_State *L) {
   lua_pushinteger(L, check_task(L, 1)->id);
+  return 1;
+}
+
+/* task:deadline(seconds | nil): the task must yield within seconds from
+** now; when it spins past that, the watchdog yields it (core_preempt.c)
+** so the loop can act (a job's timeout cancels it). nil clears it. */
+static int task_deadline(lua_State *L) {
+  ls_task *t = check_task(L, 1);
+  struct timeval tv;
+  if (lua_isnoneornil(L, 2)) {
+    t->deadline = 0;
+  } else {
+    lua_Number s = luaL_checknumber(L, 2);
+    luaL_argcheck(L, ls_seconds_tv(s, &tv), 2, "must be a number of seconds >= 0");
+    t->deadline = ls_monotonic() + (s > LS_MAX_WAIT_S ? LS_MAX_WAIT_S : s);
+  }
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -608,8 +670,17 @@ static int l_current(lua_State *L) {
 
 static int l_run(lua_State *L) {
   ls_core *core = ls_core_get(L);
+  struct event *intr;
+  int left;
   if (core->in_loop) return luaL_error(L, "livestation: run() called inside the loop");
-  lua_pushinteger(L, ls_core_run(core));
+  intr = watch_interrupt(core);
+  left = ls_core_run(core);
+  unwatch_interrupt(intr);
+  if (core->interrupted) {
+    core->interrupted = 0;
+    return luaL_error(L, "interrupted!");
+  }
+  lua_pushinteger(L, left);
   return 1;
 }
 
@@ -639,6 +710,8 @@ static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 4);
   lua_pushinteger(L, core->live_tasks);
   lua_setfield(L, -2, "tasks");
+  lua_pushinteger(L, core->live_tasks - core->unref_tasks);
+  lua_setfield(L, -2, "ref_tasks");
   lua_pushinteger(L, core->failed_tasks);
   lua_setfield(L, -2, "failed");
   lua_pushinteger(L, core->servers);
@@ -659,6 +732,7 @@ const luaL_Reg ls_task_funcs[] = {
 
 static const luaL_Reg task_methods[] = {
   {"cancel", task_cancel},
+  {"deadline", task_deadline},
   {"id", task_id},
   {"join", task_join},
   {"ref", task_ref},

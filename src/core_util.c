@@ -117,6 +117,7 @@ typedef struct sig_handle {
   int fn_ref;
   int self_ref;
   const char *name;
+  int no;
 } sig_handle;
 
 static const struct { const char *name; int no; } signals[] = {
@@ -148,6 +149,7 @@ static void sig_close(lua_State *L, sig_handle *h) {
   if (h->ev == NULL) return;
   event_free(h->ev);
   h->ev = NULL;
+  if (h->no == SIGINT) h->core->sigint_handlers--;
   luaL_unref(L, LUA_REGISTRYINDEX, h->fn_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, h->self_ref);
   h->fn_ref = h->self_ref = LUA_NOREF;
@@ -174,8 +176,15 @@ static int l_on_signal(lua_State *L) {
   h->core = core;
   h->name = signals[i].name;
   h->ev = evsignal_new(core->base, signals[i].no, on_signal, h);
-  if (h->ev == NULL || evsignal_add(h->ev, NULL) != 0)
+  if (h->ev == NULL || evsignal_add(h->ev, NULL) != 0) {
+    if (h->ev) event_free(h->ev);
+    h->ev = NULL;
     return luaL_error(L, "on_signal: cannot watch SIG%s", name);
+  }
+  h->no = signals[i].no;
+  if (h->no == SIGINT) core->sigint_handlers++;
+  /* a stop signal also interrupts a task that never yields */
+  if (h->no == SIGINT || h->no == SIGTERM) ls_preempt_watch_signal(h->no);
   lua_pushvalue(L, 2);
   h->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, -1);

@@ -157,7 +157,21 @@ end
 function Plan:finish(failed)
   if self.emu then self.emu:stop() end
   if self.status_server then self.status_server:close() end
-  local failures = require("livestation.schedule.service").finish()
+  local service = require "livestation.schedule.service"
+  local failures, kept = service.finish()
+  local by_signal = service.signal_status()
+  if by_signal then
+    -- stopped by SIGINT/SIGTERM: 130/143 as shells expect, and how to go on
+    if kept then
+      local words = { "lsrun" }
+      for _, a in ipairs(self.o.argv or {}) do
+        words[#words + 1] = a:match("^[%w%-_./=:,@+]+$") and a or "'" .. a:gsub("'", "'\\''") .. "'"
+      end
+      io.stderr:write("lsrun: stopped by SIG", service.signalled(), "; its state is kept in ",
+        kept, "; to resume, run again: ", table.concat(words, " "), "\n")
+    end
+    return by_signal
+  end
   local status = (failed > 0 or failures > 0) and 1 or 0
   if self.status then return status ~= 0 and self.status == 0 and status or self.status end
   return status
@@ -220,6 +234,7 @@ local COMMANDS = { call = true, ops = true, help = true, emulator = true, jobs =
 function M.main(argv)
   local o, err = parse_options(argv)
   if not o then return usage_error(err) end
+  o.argv = argv
   if o.help then io.stdout:write(M.USAGE) return 0 end
   if o.version then io.stdout:write("lsrun ", core.version, "\n") return 0 end
   if o.log then

@@ -22,6 +22,10 @@ local schema = require "livestation.config.types"
 
 local M = {}
 
+-- CPU seconds a Lua config file may take to run: a file that loops
+-- forever is refused instead of freezing the host.
+M.BUDGET = 2
+
 M.types = schema.types
 M.repr = schema.repr
 M.join = schema.join
@@ -71,7 +75,14 @@ local function load_lua(text, path)
   end
   local chunk, err = load(text, "=" .. path, "t", env)
   if not chunk then return nil, "not valid Lua: " .. err end
-  local ok, v = pcall(chunk)
+  -- a count hook bounds its time (the file sees no pcall to catch it)
+  local co, started = coroutine.create(chunk), os.clock()
+  debug.sethook(co, function()
+    if os.clock() - started > M.BUDGET then
+      error(string.format("it ran longer than %g s (a loop that never ends?)", M.BUDGET), 0)
+    end
+  end, "", 10000)
+  local ok, v = coroutine.resume(co)
   if not ok then return nil, "error while reading it: " .. tostring(v) end
   if v == nil then -- settings written as plain assignments
     env.env = nil

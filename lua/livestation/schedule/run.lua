@@ -138,6 +138,9 @@ local function attempt_once(S, job, run)
   run.timed_out = false
   run.task = core.spawn(call, job.fn, ctx, scope)
   log.set_task_fields(run.task, { job = job.label, run = run.id })
+  -- a function that never yields is yielded at its deadline (the core's
+  -- watchdog), so the watch below can cancel it
+  if job.timeout then run.task:deadline(job.timeout) end
   local watchdog = job.timeout and core.spawn(watch, run, job.timeout)
   run.watchdog = watchdog
   local joined, fn_ok, err = run.task:join()

@@ -148,6 +148,11 @@ function M.new(opts)
     return S.state_path or store_mod.default_path()
   end
 
+  -- The state file's location once something used it, else nil.
+  function S.state_opened()
+    return store and store.path or nil
+  end
+
   local function check_fn(fn, fname)
     if type(fn) ~= "function" then error(fname .. ": fn must be a function", 3) end
   end

@@ -29,8 +29,14 @@ local handles = {}
 local signalled = false
 local grace_now = M.DEFAULT_GRACE
 
--- First TERM/INT: no new runs; running ones get `grace` seconds; then the
--- loop stops. A second one: everything is cancelled and the loop stops.
+M.SIGNAL_NUMBERS = { INT = 2, TERM = 15 }
+
+local POLL = 0.02 -- seconds between looks at the tasks still going
+
+-- First TERM/INT: no new runs; running ones, and the script's own tasks,
+-- get `grace` seconds (a task that never yields is sliced by the core's
+-- watchdog meanwhile); then the loop stops and what is left is cancelled.
+-- A second one: everything is cancelled and the loop stops.
 local function on_signal(name, grace)
   local log = require "livestation.log"
   local schedule = loaded_schedule()
@@ -41,10 +47,15 @@ local function on_signal(name, grace)
     core.stop()
     return
   end
-  signalled = true
+  signalled = name
   systemd_stopping()
+  local deadline = core.monotonic() + grace
   log.warn("signal: shutting down", { signal = name, grace = grace })
   if schedule then schedule.shutdown(grace) end
+  -- this handler is one of the tasks that keep the loop going
+  while core.stats().ref_tasks > 1 and core.monotonic() < deadline do
+    core.sleep(math.min(POLL, math.max(0, deadline - core.monotonic())))
+  end
   core.stop()
 end
 
@@ -69,14 +80,23 @@ function M.start(opts)
   if os.getenv("NOTIFY_SOCKET") then require("livestation.systemd").start() end
 end
 
--- True when a signal asked the host to stop.
+-- The name of the signal ("TERM", "INT") that asked the host to stop,
+-- or false.
 function M.signalled()
   return signalled
+end
+
+-- The exit status a shell expects of a process a signal stopped
+-- (128 + its number), or nil.
+function M.signal_status()
+  return signalled and 128 + M.SIGNAL_NUMBERS[signalled] or nil
 end
 
 -- After the loop: closes the signal handlers and the state file. Returns
 -- the number of runs and event handlers that did not end well (failed,
 -- timed out, cancelled by shutdown); the host exits 1 when it is not 0.
+-- Also returns the state file when the script kept state in one (named
+-- jobs, state, webhook events), for the host's "how to resume" line.
 function M.finish()
   local systemd = package.loaded["livestation.systemd"]
   if systemd then systemd.stop() end
@@ -87,8 +107,9 @@ function M.finish()
   local schedule = loaded_schedule()
   if not schedule then return 0 end
   local failures = schedule.failures()
+  local kept = schedule.state_opened()
   schedule.close()
-  return failures
+  return failures, kept
 end
 
 return M
