@@ -74,6 +74,7 @@ struct ls_core {
   ls_task *live;          /* every task not yet ended, for shutdown */
   int in_loop;            /* inside run() or a pump: no nested loops */
   int in_ready;           /* inside on_ready, resuming tasks */
+  int ready_now;          /* a task became ready inside on_ready */
   int stop_requested;
   int servers;            /* open servers keep run() going */
   int unref_tasks;        /* live tasks that do not keep run() going */

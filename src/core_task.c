@@ -41,15 +41,22 @@ static void push_cancelled(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &cancelled_key);
 }
 
-static void ready_push(ls_core *core, ls_task *t) {
+/* later: the task went round (a yield, a preempted spin); it runs again
+** only after the loop has polled I/O and timers. */
+static void ready_queue(ls_core *core, ls_task *t, int later) {
   t->state = TASK_READY;
   t->next_ready = NULL;
   if (core->ready_tail) core->ready_tail->next_ready = t;
   else core->ready_head = t;
   core->ready_tail = t;
   core->ready_count++;
-  /* inside on_ready, the next turn is scheduled when it ends */
-  if (!core->in_ready) event_active(core->ready_ev, EV_READ, 0);
+  if (later) return; /* on_ready schedules the next turn when it ends */
+  if (core->in_ready) core->ready_now = 1;
+  else event_active(core->ready_ev, EV_READ, 0);
+}
+
+static void ready_push(ls_core *core, ls_task *t) {
+  ready_queue(core, t, 0);
 }
 
 static void ready_remove(ls_core *core, ls_task *t) {
@@ -299,9 +306,9 @@ static void task_resume(ls_core *core, ls_task *t) {
   ls_preempt_leave(t);
   core->running = t->prev_running;
   if (status == LUA_YIELD) {
-    if (t->state == TASK_RUNNING) { /* a bare coroutine.yield(): go round */
+    if (t->state == TASK_RUNNING) { /* a bare yield or the watchdog: go round */
       lua_pop(co, nres);
-      ready_push(core, t);
+      ready_queue(core, t, 1);
     }
     /* cancelled from a nested coroutine while it ran: now it is paused */
     if (t->cancel_requested) ls_task_cancel(t);
@@ -351,6 +358,7 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
   (void)fd; (void)what;
   core->in_loop++;
   core->in_ready = 1;
+  core->ready_now = 0;
   while (n-- > 0 && core->ready_head) {
     ls_task *t = core->ready_head;
     core->ready_head = t->next_ready;
@@ -365,10 +373,14 @@ static void on_ready(evutil_socket_t fd, short what, void *arg) {
   }
   core->in_ready = 0;
   core->in_loop--;
-  /* tasks that went round (a yield, a preempted spin) run again after the
-  ** loop has polled I/O and timers: a zero timeout, not event_active,
-  ** which libevent would run again before anything else */
-  if (core->ready_head) {
+  /* tasks made ready meanwhile run in this loop turn, as before; tasks
+  ** that only went round run after the loop has polled I/O and timers:
+  ** a zero timeout, since libevent runs an event activated from its own
+  ** callback again before anything else (a spinning task starved timers) */
+  if (core->ready_now) {
+    core->ready_now = 0;
+    event_active(core->ready_ev, EV_READ, 0);
+  } else if (core->ready_head) {
     static const struct timeval now = { 0, 0 };
     event_add(core->ready_ev, &now);
   }
