@@ -105,6 +105,29 @@ describe("financial zone", function()
     assert.equal(0, #assert(H.client(aurl):call("channel.list", {})))
   end)
 
+  it("is chosen by LIVESTATION_ZONE too, for lsrun call", function()
+    emu:stop()
+    -- a separate process serves: lsrun call blocks this one while it runs
+    local p = assert(io.popen("sh -c 'echo $$; exec ./lsrun emulator --port 0 --quiet 2>/dev/null'"))
+    local pid, eurl = p:read("l"), p:read("l")
+    finally(function()
+      os.execute("kill -TERM " .. pid)
+      p:close()
+    end)
+    local env = "LIVESTATION_ENDPOINT=" .. eurl .. " NCLOUD_ACCESS_KEY_ID=" .. H.AK
+      .. " NCLOUD_SECRET_ACCESS_KEY=" .. H.SK
+    local c = io.popen(env .. " LIVESTATION_ZONE=fin ./lsrun call channel.create --body "
+      .. "'{\"channelName\":\"cli_fin\",\"qualitySetId\":1,\"useDvr\":false,\"record\":{\"type\":\"NO_RECORD\"},"
+      .. "\"cdn\":{\"cdnType\":\"CDN_PLUS\",\"cdnInstanceNo\":3}}' 2>&1")
+    local out = c:read("a")
+    c:close()
+    assert.matches('"cdnType": *"CDN_PLUS"', out)
+    local status, body = H.request(eurl, "GET", "/api/fin-v2/channels", nil, { region = "FKR" })
+    assert.equal(200, status)
+    assert.equal("cli_fin", body.content[1].channelName)
+    emu = { stop = function() end }
+  end)
+
   it("refuses an unknown zone by name", function()
     assert.error_matches(function()
       require("livestation").new { endpoint = url, access_key = H.AK, secret_key = H.SK, zone = "gov" }

@@ -90,7 +90,8 @@ function M.new(opts)
     if opts[k] == nil then merged[k] = v end
   end
   local zone = merged.zone
-  if zone == "public" then zone = nil end
+  if zone == nil then zone = os.getenv("LIVESTATION_ZONE") end
+  if zone == "public" or zone == "" then zone = nil end
   if zone ~= nil then
     local z = type(zone) == "string" and ops.zone(zone)
     if not z then
