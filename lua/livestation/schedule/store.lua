@@ -65,10 +65,10 @@ end
 
 -- The store with each method's failures counted: a method fails when it
 -- returns nil and a message (nil alone is "none", false is an answer).
--- Fields (path, kind, shared) read through.
+-- Fields (path, kind, shared) read and write through.
 function M.counted(store)
   local methods = {}
-  return setmetatable({}, { __index = function(_, k)
+  return setmetatable({}, { __newindex = store, __index = function(_, k)
     local v = store[k]
     if type(v) ~= "function" then return v end
     local f = methods[k]
