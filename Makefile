@@ -6,12 +6,13 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LUA_INC ?= -I/usr/include/lua5.4
+PG_INC  ?= -I/usr/include/postgresql
 LUA_LIB ?= -llua5.4
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes
 ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
-             $(WARN) $(LUA_INC) $(CFLAGS) $(SAN)
+             $(WARN) $(LUA_INC) $(PG_INC) $(CFLAGS) $(SAN)
 # libcurl is not linked: src/ls_curl.c opens it with the first transfer
-LIBS     = -levent -lcrypto -lsqlite3
+LIBS     = -levent -lcrypto -lsqlite3 -lpq
 BUSTED   = lua5.4 /usr/bin/busted
 
 VERSION  = 0.1.0
@@ -31,7 +32,7 @@ COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_preempt core_util core_store core_notify runtime
+CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_preempt core_util core_store core_pg core_notify runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua

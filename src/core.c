@@ -117,6 +117,7 @@ ls_core *ls_core_open(lua_State *L, struct event_base *base) {
   ls_server_open(L);
   ls_util_open(L);
   ls_store_open(L);
+  ls_pg_open(L);
   return core;
 }
 
@@ -136,6 +137,7 @@ int luaopen_livestation_core(lua_State *L) {
   add_funcs(L, ls_util_funcs);
   add_funcs(L, ls_store_funcs);
   add_funcs(L, ls_notify_funcs);
+  add_funcs(L, ls_pg_funcs);
   lua_pushliteral(L, LS_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

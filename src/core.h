@@ -156,4 +156,8 @@ void ls_store_open(lua_State *L);
 /* core_notify.c */
 extern const luaL_Reg ls_notify_funcs[];
 
+/* core_pg.c */
+extern const luaL_Reg ls_pg_funcs[];
+void ls_pg_open(lua_State *L);
+
 #endif

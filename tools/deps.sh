@@ -8,7 +8,7 @@
 # of the emulator.
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
-libssl-dev openssl lua-cjson lua-busted libsqlite3-dev curl ca-certificates tzdata \
+libssl-dev openssl lua-cjson lua-busted libsqlite3-dev libpq-dev postgresql curl ca-certificates tzdata \
 binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium \
 python3-requests nodejs"
 missing=""

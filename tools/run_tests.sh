@@ -24,6 +24,17 @@ for t in ./test_core ./test_embed ./test_server; do
   fi
 done
 
+# A private PostgreSQL for the specs of the shared store: a cluster in a
+# temporary folder, a Unix socket, no system service; stopped on exit.
+pgbase=$(mktemp -d)
+chmod 711 "$pgbase"
+trap 'sh tools/pg_server.sh stop "$pgbase/pg" >/dev/null 2>&1; rm -rf "$pgbase"' EXIT
+if pgurl=$(sh tools/pg_server.sh start "$pgbase/pg"); then
+  export LIVESTATION_TEST_PG="$pgurl" LIVESTATION_TEST_PGDIR="$pgbase/pg"
+else
+  echo "the test PostgreSQL did not start; its specs will fail"
+fi
+
 log=$(mktemp)
 lua5.4 /usr/bin/busted "$@" 2>&1 | tee "$log"
 summary=$(grep -E '^[0-9]+ success' "$log" | tail -n 1)

@@ -8,8 +8,39 @@ local M = {}
 
 local made = {}
 
--- A fresh state file path in a temporary directory (removed by cleanup).
+-- The stores the journal, state and webhook specs run against.
+M.BACKENDS = { "sqlite", "postgresql" }
+
+local backend = "sqlite"
+
+-- Chooses what tmp_state() makes: a file, or the test PostgreSQL.
+function M.use(name)
+  backend = name
+end
+
+-- A fresh store location: a state file path in a temporary directory
+-- (removed by cleanup), or the test PostgreSQL emptied.
 function M.tmp_state(name)
+  if backend == "postgresql" then
+    local pg = require "helpers.pg"
+    pg.reset()
+    return pg.url()
+  end
+  return M.tmp_file(name)
+end
+
+-- Runs one statement on the store at location (? placeholders), as a
+-- host killed at that moment would have left it. Returns the rows.
+function M.sql(location, q, ...)
+  if backend == "postgresql" then return require("helpers.pg").sql(q, ...) end
+  local db = assert(core.sqlite_open(location))
+  local rows = assert(db:query(q, ...))
+  db:close()
+  return rows
+end
+
+-- A fresh state file path in a temporary directory (removed by cleanup).
+function M.tmp_file(name)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p '" .. dir .. "'"))
@@ -60,11 +91,12 @@ function M.wait_until(cond, timeout)
   return true
 end
 
--- Rows of the journal of job in the state file at path.
-function M.journal(path, job)
-  local db = assert(core.sqlite_open(path))
-  local rows = assert(db:query("SELECT * FROM runs WHERE job = ? ORDER BY scheduled_ms, attempt", job))
-  db:close()
+-- Rows of the journal of job in the store at location, read through the
+-- store's own interface.
+function M.journal(location, job)
+  local store = assert(require("livestation.schedule.store").open(location))
+  local rows = assert(store:runs(job))
+  store:close()
   return rows
 end
 

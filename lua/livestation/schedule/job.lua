@@ -105,7 +105,7 @@ function M.cancel(S, job)
     job.queue.first = job.queue.first + 1
     if item.attempt == 1 then run.skip(S, job, item.scheduled, "job cancelled") end
   end
-  if job.name then S.get_store():set_next(job.name, nil) end
+  if job.name then S.write_later(function(store) return store:set_next(job.name, nil) end) end
   S.unregister(job)
   return true
 end
@@ -192,7 +192,7 @@ local on_due
 -- Puts the run scheduled at `scheduled` (ms) on the timers, with jitter.
 local function plan(S, job, scheduled)
   job.next_ms = scheduled
-  if job.name then S.get_store():set_next(job.name, scheduled) end
+  if job.name then S.write_later(function(store) return store:set_next(job.name, scheduled) end) end
   if not scheduled then return M.maybe_done(S, job) end
   local fire = scheduled
   if job.jitter > 0 then fire = fire + math.floor(math.random() * job.jitter * 1000) end
@@ -216,6 +216,65 @@ end
 
 ---------------------------------------------------------------- start
 
+-- Queues the next attempt of each journal row that did not finish its
+-- run (interrupted, or failed with a retry owed), when the retry policy
+-- allows; else closes the row. On a shared journal the same row may be
+-- seen again, and another host may claim the attempt first.
+function M.resume(S, job, rows, now)
+  local store = S.get_store()
+  for _, r in ipairs(rows) do
+    -- an interruption is not the job's failure: it runs again unless the
+    -- job opts out or it keeps taking its host down
+    local why
+    local key = r.scheduled_ms .. ":" .. (r.attempt + 1)
+    if r.outcome == "interrupted" or r.outcome == "cancelled" then
+      if not job.rerun_interrupted then
+        why = "not run again (rerun_interrupted = false)"
+      elseif r.interruptions >= M.MAX_INTERRUPTIONS then
+        why = string.format("not run again after %d interruptions", r.interruptions)
+      end
+    elseif r.failures >= job.retry.attempts then
+      why = "no attempts left"
+    end
+    if job.owed[key] then
+      -- queued here already
+    elseif why then
+      store:give_up(r.id, (r.detail or r.outcome) .. "; " .. why)
+      log.warn("job run not retried", { job = job.label, scheduled = iso(job, r.scheduled_ms),
+        attempt = r.attempt, outcome = r.outcome, reason = why })
+    else
+      job.owed[key] = true
+      local not_before = r.retry_at and math.ceil(r.retry_at * 1000) or now
+      enqueue(job, { scheduled = r.scheduled_ms, attempt = r.attempt + 1, failures = r.failures,
+                     not_before = not_before })
+      log.info("job run resumed", { job = job.label, scheduled = iso(job, r.scheduled_ms),
+        attempt = r.attempt + 1, previous = r.outcome })
+    end
+  end
+  M.pump(S, job)
+end
+
+-- On a journal shared by several hosts: attempts whose host died (their
+-- lease expired) are marked interrupted and taken over by the retry rules,
+-- for every named job this host knows, finished here or not.
+function M.take_over(S)
+  local store = S.get_store()
+  local now = S.clock.now_ms()
+  local ok = store:interrupt_runs(nil, now / 1000)
+  if not ok then return end
+  local rows = store:unfinished_runs(nil)
+  if not rows then return end
+  local by_job = {}
+  for _, r in ipairs(rows) do
+    local job = S.known[r.job]
+    if job and job.state ~= "cancelled" then
+      by_job[job] = by_job[job] or {}
+      table.insert(by_job[job], r)
+    end
+  end
+  for job, list in pairs(by_job) do M.resume(S, job, list, now) end
+end
+
 -- Picks up a named job's journal: interrupted runs and owed retries,
 -- then runs missed while the host was down. Returns the time to plan
 -- from, or for an at job whether its run is still to come.
@@ -235,32 +294,7 @@ local function recover(S, job, now)
   end
   tr.anchor = anchor
   store:interrupt_runs(job.name, now / 1000)
-  for _, r in ipairs(store:unfinished_runs(job.name) or {}) do
-    -- an interruption is not the job's failure: it runs again unless the
-    -- job opts out or it keeps taking its host down
-    local why
-    if r.outcome == "interrupted" or r.outcome == "cancelled" then
-      if not job.rerun_interrupted then
-        why = "not run again (rerun_interrupted = false)"
-      elseif r.interruptions >= M.MAX_INTERRUPTIONS then
-        why = string.format("not run again after %d interruptions", r.interruptions)
-      end
-    elseif r.failures >= job.retry.attempts then
-      why = "no attempts left"
-    end
-    if why then
-      store:give_up(r.id, (r.detail or r.outcome) .. "; " .. why)
-      log.warn("job run not retried", { job = job.label, scheduled = iso(job, r.scheduled_ms),
-        attempt = r.attempt, outcome = r.outcome, reason = why })
-    else
-      local not_before = r.retry_at and math.ceil(r.retry_at * 1000) or now
-      enqueue(job, { scheduled = r.scheduled_ms, attempt = r.attempt + 1, failures = r.failures,
-                     not_before = not_before })
-      log.info("job run resumed", { job = job.label, scheduled = iso(job, r.scheduled_ms),
-        attempt = r.attempt + 1, previous = r.outcome })
-    end
-  end
-  M.pump(S, job)
+  M.resume(S, job, store:unfinished_runs(job.name) or {}, now)
   local last = store:last_scheduled(job.name)
   job.last = nil
   local lr = store:last_run(job.name)
@@ -289,7 +323,7 @@ function M.create(S, trigger, fn, o)
     zone = trigger.zone, fn = fn, catch_up = o.catch_up, overlap = o.overlap, jitter = o.jitter,
     timeout = o.timeout, retry = o.retry, rerun_interrupted = o.rerun_interrupted,
     state = "scheduled", active = 0,
-    queue = { first = 1, last = 0 },
+    queue = { first = 1, last = 0 }, owed = {},
   }
   job.label = job.name or ("#" .. job.id .. " " .. trigger.label)
   S.register(job)

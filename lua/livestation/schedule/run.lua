@@ -100,20 +100,42 @@ local function close_cancelled(S, job, run)
   local retry_at
   if owed(S, job, run, "cancelled") then retry_at = finished end
   if run.row then
-    S.get_store():finish_run(run.row, "cancelled", finished, "stopped before it finished", retry_at)
+    local id = run.row
+    S.write_later(function(store)
+      return store:finish_run(id, "cancelled", finished, "stopped before it finished", retry_at)
+    end)
     run.row = nil
   end
   report(S, job, run, "cancelled", run.started, finished, { error = "stopped before it finished" })
 end
 
+-- Claims the attempt in the journal: its row id; false when the journal
+-- has it already (another host's); nil, message. Waits while the store
+-- is away and, on a shared database, until the database's clock says the
+-- run is due.
+local function claim(S, job, run)
+  local wait = 0.05
+  while true do
+    run.phase = "running"
+    local id, err, extra = S.get_store():start_run(job.name, run.scheduled, run.attempt, core.now())
+    if id == false and err == "early" then
+      run.phase = "waiting"
+      core.sleep(math.max(extra, 0.001))
+    elseif id == nil and extra == "unavailable" and not S.stopping then
+      run.phase = "waiting" -- shutdown need not wait for it
+      core.sleep(wait)
+      wait = math.min(wait * 2, 2)
+    else
+      return id, err
+    end
+  end
+end
+
 -- Runs one attempt; returns its outcome.
 local function attempt_once(S, job, run)
   run.phase = "running"
-  local started = core.now()
-  run.started = started
-  run.first_started = run.first_started or started
   if job.name then
-    local id, err = S.get_store():start_run(job.name, run.scheduled, run.attempt, started)
+    local id, err = claim(S, job, run)
     if id == false then
       -- already in the journal (another host claimed it): never run it twice
       log.info("job run already claimed", { job = job.label,
@@ -126,6 +148,9 @@ local function attempt_once(S, job, run)
     end
     run.row = id
   end
+  local started = core.now()
+  run.started = started
+  run.first_started = run.first_started or started
   local ctx = {
     job = job.name or job.label, scheduled = run.scheduled / 1000,
     attempt = run.attempt, lateness = started - run.scheduled / 1000,
@@ -165,7 +190,8 @@ local function attempt_once(S, job, run)
   end
   if outcome == "failed" or outcome == "timeout" then run.failures = run.failures + 1 end
   if run.row then
-    S.get_store():finish_run(run.row, outcome, finished, detail, retry_at)
+    local id = run.row
+    S.persist(function(store) return store:finish_run(id, outcome, finished, detail, retry_at) end)
     run.row = nil
   end
   report(S, job, run, outcome, started, finished, {
@@ -247,7 +273,9 @@ end
 
 -- Records a run that will not happen (overlap, missed while down).
 function M.skip(S, job, scheduled, detail)
-  if job.name then S.get_store():record_run(job.name, scheduled, "skipped", detail) end
+  if job.name then
+    S.write_later(function(store) return store:record_run(job.name, scheduled, "skipped", detail) end)
+  end
   S.count("skipped")
   metrics.job_run(job.label, "skipped")
   log.info("job run", { job = job.label, scheduled = when.iso(scheduled / 1000, job.zone),

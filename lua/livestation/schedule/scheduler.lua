@@ -23,6 +23,8 @@ local M = {}
 local SHUTDOWN_POLL = 0.02 -- seconds between looks at the runs still going
 M.RECENT_FAILURES = 20     -- kept for the status page
 M.DUE_COUNT_CAP = 100000   -- runs counted per job when asked what is due
+M.MAX_STORE_WAIT = 2 -- seconds between tries while a shared store is away
+M.FLUSH_WAIT = 5 -- seconds close() waits for writes on their way to a shared store
 
 -- The public face of a job: fields id, name, kind, label; functions that
 -- work called with . or :.
@@ -55,7 +57,9 @@ function M.new(opts)
     state_path = opts.state,
     registry = {},      -- id -> job
     by_name = {},
+    known = {},         -- name -> the latest job of that name, even done
     runs = {},          -- run -> true, while its runner lives
+    writes = {},        -- task -> true, while a write to a shared store is on its way
     counts = { ok = 0, failed = 0, timeout = 0, cancelled = 0, skipped = 0 },
     stopping = false,
   }
@@ -101,6 +105,7 @@ function M.new(opts)
         error("a job named '" .. job.name .. "' is already scheduled", 0)
       end
       S.by_name[job.name] = job
+      S.known[job.name] = job
     end
     S.registry[job.id] = job
   end
@@ -123,7 +128,65 @@ function M.new(opts)
     store, err = store_mod.open(S.state_path)
     if not store then error(err, 0) end
     S.state_path = store.path
+    if store.shared then S.start_watch(store) end
     return store
+  end
+
+  -- Calls fn(store) until the store answers: a shared database may be
+  -- away for a while, and what a run did must be recorded when it is
+  -- back, not lost. Returns what fn returns.
+  function S.persist(fn, st)
+    st = st or S.get_store()
+    local wait = 0.05
+    while true do
+      local r = table.pack(fn(st))
+      if r[1] ~= nil or r[3] ~= "unavailable" or not st:is_open() then
+        return table.unpack(r, 1, r.n)
+      end
+      core.sleep(wait)
+      wait = math.min(wait * 2, M.MAX_STORE_WAIT)
+    end
+  end
+
+  -- Writes fn(store) without waiting for it: at once on a file of this
+  -- host, in a task of its own on a shared database (the caller is a
+  -- timer or a cleanup that must not wait).
+  function S.write_later(fn)
+    local st = S.get_store()
+    if not st.shared then return fn(st) end
+    local t
+    t = core.spawn(function()
+      S.persist(fn, st)
+      S.writes[t] = nil
+    end)
+    S.writes[t] = true
+    t:unref()
+  end
+
+  -- Waits (at most `seconds`) for the writes still on their way to a
+  -- shared store; cancels those that could not land.
+  local function flush_writes(seconds)
+    local deadline = core.monotonic() + seconds
+    while next(S.writes) and core.monotonic() < deadline do core.sleep(0.01) end
+    for t in pairs(S.writes) do t:cancel() end
+    S.writes = {}
+  end
+
+  -- On a shared store: every half lease, take over the runs and events
+  -- of hosts that died. Does not keep the loop going by itself.
+  function S.start_watch(st)
+    if S.watcher then S.watcher:cancel() end
+    S.watcher = core.spawn(function()
+      while not S.stopping and st:is_open() do
+        core.sleep(st.lease / 2)
+        if S.stopping or not st:is_open() then return end
+        local ok, err = pcall(job_mod.take_over, S)
+        if not ok then log.error("taking over runs failed", { error = tostring(err) }) end
+        ok, err = pcall(S.redeliver_events)
+        if not ok then log.error("taking over events failed", { error = tostring(err) }) end
+      end
+    end)
+    S.watcher:unref()
   end
 
   ---------------------------------------------------------------- the API
@@ -259,6 +322,7 @@ function M.new(opts)
   local hooks = webhook_mod.new(S)
   S.webhook = hooks.webhook
   S.on = hooks.on
+  S.redeliver_events = hooks.redeliver_if_listening
 
   ---------------------------------------------------------------- stopping
 
@@ -303,6 +367,8 @@ function M.new(opts)
       return S.failures() == 0
     end
     S.stopping = true
+    if S.watcher then S.watcher:cancel() end
+    S.watcher = nil
     S.timers:close()
     for _, job in pairs(S.registry) do job.entry = nil end
     hooks.close_receivers()
@@ -327,6 +393,7 @@ function M.new(opts)
   -- Shuts down at once and closes the state file.
   function S.close()
     if not S.stopping then S.shutdown(0) else cancel_all() end
+    flush_writes(M.FLUSH_WAIT)
     if store then store:close() end
   end
 

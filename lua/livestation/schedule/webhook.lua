@@ -82,7 +82,6 @@ function M.new(S)
 
   -- Runs the handlers of ev, each in its own task; marks the inbox row.
   local function deliver(d, ev)
-    local store = S.get_store()
     local _ <close> = setmetatable({}, { __close = function()
       for _, t in ipairs(d.tasks or {}) do t:cancel() end -- cut short: delivered again next start
       deliveries[d] = nil
@@ -90,13 +89,13 @@ function M.new(S)
     local list = handlers_for(ev.event)
     local fields = { id = ev.key, event = ev.event, channel = ev.channelId }
     if #list == 0 then
-      store:inbox_finish(ev.key, "ignored")
+      S.persist(function(st) return st:inbox_finish(ev.key, "ignored") end)
       metrics.webhook_handled:inc { event = ev.event, outcome = "ignored" }
       fields.outcome = "ignored"
       log.info("webhook event", fields)
       return
     end
-    fields.attempt = store:inbox_begin(ev.key)
+    fields.attempt = S.persist(function(st) return st:inbox_begin(ev.key) end)
     local started = core.monotonic()
     local tasks = {}
     for i, h in ipairs(list) do tasks[i] = core.spawn(call, h.fn, copy_event(ev)) end
@@ -112,7 +111,7 @@ function M.new(S)
       end
     end
     d.tasks = nil
-    store:inbox_finish(ev.key, failed == 0 and "done" or "failed")
+    S.persist(function(st) return st:inbox_finish(ev.key, failed == 0 and "done" or "failed") end)
     fields.handlers, fields.failed = #list, failed
     fields.outcome = failed == 0 and "done" or "failed"
     metrics.webhook_handled:inc { event = ev.event, outcome = fields.outcome }
@@ -144,6 +143,12 @@ function M.new(S)
         end
       end
     end
+  end
+
+  -- On a shared store, while a receiver is open: events whose host died
+  -- before delivering them.
+  function H.redeliver_if_listening()
+    if next(receivers) and not S.stopping then redeliver() end
   end
 
   local function reject(status, what, req, extra)
