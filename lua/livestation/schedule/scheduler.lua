@@ -122,11 +122,19 @@ function M.new(opts)
 
   -- The open store; opens the state file on first use. Raises when it
   -- cannot: a named job or state without its file cannot keep its promise.
+  local opening = false
   function S.get_store()
     if store and store:is_open() then return store end
-    local err
-    store, err = store_mod.open(S.state_path)
-    if not store then error(err, 0) end
+    -- a database is opened over the network: other tasks wait for it
+    -- instead of opening one each
+    while opening do core.sleep(0.005) end
+    if store and store:is_open() then return store end
+    opening = true
+    local ok, st, err = pcall(store_mod.open, S.state_path)
+    opening = false
+    if not ok then error(st, 0) end
+    if not st then error(err, 0) end
+    store = st
     S.state_path = store.path
     if store.shared then S.start_watch(store) end
     return store

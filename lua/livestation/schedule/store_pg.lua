@@ -127,6 +127,22 @@ function release(self)
   self.busy = false
 end
 
+-- Runs body(...) holding the connection, and lets go of it however body
+-- ends: returning, raising (a task's error does not close its pending
+-- variables) or cancelled (that does).
+local function holding(self, body, ...)
+  acquire(self)
+  local held = true
+  local function let_go()
+    if held then held = false release(self) end
+  end
+  local _ <close> = setmetatable({}, { __close = let_go })
+  local r = table.pack(pcall(body, ...))
+  let_go()
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+
 local UNAVAILABLE = "unavailable"
 
 -- Codes that mean the server or the link went away, not a bad statement.
@@ -184,17 +200,22 @@ end
 -- Runs one statement holding the connection. Returns rows, count or nil,
 -- message, code ("unavailable" when the database is away).
 function Store:query(sql, ...)
-  acquire(self)
-  local _ <close> = setmetatable({}, { __close = function() release(self) end })
-  local conn, cerr = connection(self)
-  if not conn then return nil, cerr, UNAVAILABLE end
-  local rows, n, code = conn:query(sql, ...)
-  if rows then return rows, n end
-  if is_outage(code) or not conn:ok() then
-    went_down(self, n)
-    return nil, "state database unreachable: " .. (tostring(n):match("^[^\n]*")), UNAVAILABLE
+  if self.tx_q then -- from inside a transaction's function: part of it
+    local ok, rows, n = pcall(self.tx_q, sql, ...)
+    if ok then return rows, n end
+    return nil, type(rows) == "table" and rows.message or tostring(rows)
   end
-  return nil, n, code
+  return holding(self, function(...)
+    local conn, cerr = connection(self)
+    if not conn then return nil, cerr, UNAVAILABLE end
+    local rows, n, code = conn:query(sql, ...)
+    if rows then return rows, n end
+    if is_outage(code) or not conn:ok() then
+      went_down(self, n)
+      return nil, "state database unreachable: " .. (tostring(n):match("^[^\n]*")), UNAVAILABLE
+    end
+    return nil, n, code
+  end, ...)
 end
 
 -- Runs fn(q) in one transaction holding the connection, where q(sql,
@@ -202,33 +223,38 @@ end
 -- nil, message, code. An error raised by fn itself (not the database)
 -- rolls back and is raised again.
 function Store:transaction(fn)
-  acquire(self)
-  local _ <close> = setmetatable({}, { __close = function() release(self) end })
-  local conn, cerr = connection(self)
-  if not conn then return nil, cerr, UNAVAILABLE end
-  local db_error
-  local function q(sql, ...)
-    local rows, n, code = conn:query(sql, ...)
-    if not rows then
-      db_error = { message = n, code = code }
-      error(db_error, 0)
+  return holding(self, function()
+    local conn, cerr = connection(self)
+    if not conn then return nil, cerr, UNAVAILABLE end
+    local db_error
+    local function q(sql, ...)
+      local rows, n, code = conn:query(sql, ...)
+      if not rows then
+        db_error = { message = n, code = code }
+        error(db_error, 0)
+      end
+      return rows, n
     end
-    return rows, n
-  end
-  local ok, result = pcall(function()
-    q("BEGIN")
-    local r = fn(q)
-    q("COMMIT")
-    return r
+    local ok, result = pcall(function()
+      q("BEGIN")
+      self.tx_q = q
+      local v = table.pack(pcall(fn, q))
+      self.tx_q = nil
+      if not v[1] then error(v[2], 0) end
+      q("COMMIT")
+      return v[2]
+    end)
+    self.tx_q = nil
+    if ok then return result, nil end
+    if conn:ok() then conn:query("ROLLBACK") end
+    if result ~= db_error then error(result, 0) end
+    if is_outage(db_error.code) or not conn:ok() then
+      went_down(self, db_error.message)
+      return nil, "state database unreachable: " .. (tostring(db_error.message):match("^[^\n]*")),
+        UNAVAILABLE
+    end
+    return nil, db_error.message, db_error.code
   end)
-  if ok then return result, nil end
-  if conn:ok() then conn:query("ROLLBACK") end
-  if result ~= db_error then error(result, 0) end
-  if is_outage(db_error.code) or not conn:ok() then
-    went_down(self, db_error.message)
-    return nil, "state database unreachable: " .. (tostring(db_error.message):match("^[^\n]*")), UNAVAILABLE
-  end
-  return nil, db_error.message, db_error.code
 end
 
 ---------------------------------------------------------------- open, close
@@ -237,13 +263,13 @@ local function keeper(self)
   while not self.closed do
     core.sleep(self.lease / 3)
     if self.closed then return end
-    acquire(self)
-    local _ <close> = setmetatable({}, { __close = function() release(self) end })
-    local conn = connection(self)
-    if conn then
-      local ok, err, code = renew_leases(self)
-      if not ok and (is_outage(code) or not conn:ok()) then went_down(self, err) end
-    end
+    holding(self, function()
+      local conn = connection(self)
+      if conn then
+        local ok, err, code = renew_leases(self)
+        if not ok and (is_outage(code) or not conn:ok()) then went_down(self, err) end
+      end
+    end)
   end
 end
 
@@ -284,6 +310,11 @@ end
 
 function Store:is_open()
   return not self.closed
+end
+
+-- true when the database answers, or nil, message (/healthz).
+function Store:ping()
+  return ok_or(self:query("SELECT 1 AS ok"))
 end
 
 -- Closes the store. A host that stops cleanly hands over the events it
@@ -391,18 +422,25 @@ function Store:record_run(job, scheduled_ms, outcome, detail)
 end
 
 -- Marks interrupted the attempts of job (all jobs when nil) whose lease
--- expired: their host died or lost the database for longer than a lease.
-function Store:interrupt_runs(job)
+-- expired: their host died, or lost the database for longer than a
+-- lease. Each is owed (retry_at t) until the job's rules settle it.
+function Store:interrupt_runs(job, t)
   return ok_or(self:query([[UPDATE runs SET outcome = 'interrupted', lease_until = NULL,
-      detail = 'the host stopped during the run'
-    WHERE outcome = 'running' AND (lease_until IS NULL OR lease_until < now()) AND ($1::text IS NULL OR job = $1)]], job))
+      detail = 'the host stopped during the run', retry_at = $2
+    WHERE outcome = 'running' AND (lease_until IS NULL OR lease_until < now())
+      AND ($1::text IS NULL OR job = $1)]], job, t or now()))
 end
 
--- Latest attempts that did not finish their run (interrupted, or failed
--- with a retry owed), of job or of every job when nil.
+-- The latest attempt of each run that still owes another, of job (every
+-- job when nil), with the counts of its failed and interrupted attempts;
+-- none of a run another host completed.
 function Store:unfinished_runs(job)
-  return self:query([[SELECT * FROM runs r WHERE ($1::text IS NULL OR r.job = $1)
-      AND (r.outcome = 'interrupted' OR r.retry_at IS NOT NULL)
+  return self:query([[SELECT r.*,
+      (SELECT COUNT(*) FROM runs f WHERE f.job = r.job AND f.scheduled_ms = r.scheduled_ms
+        AND f.outcome IN ('failed', 'timeout'))::integer AS failures,
+      (SELECT COUNT(*) FROM runs i WHERE i.job = r.job AND i.scheduled_ms = r.scheduled_ms
+        AND i.outcome IN ('interrupted', 'cancelled'))::integer AS interruptions
+    FROM runs r WHERE ($1::text IS NULL OR r.job = $1) AND r.retry_at IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM runs r2 WHERE r2.job = r.job
         AND r2.scheduled_ms = r.scheduled_ms AND (r2.attempt > r.attempt OR r2.outcome = 'ok'))
     ORDER BY r.scheduled_ms]], job)
@@ -518,6 +556,12 @@ end
 
 function Store:inbox_get(id)
   return first(self:query("SELECT * FROM inbox WHERE id = $1", id))
+end
+
+-- The latest n events, newest first, without their bodies.
+function Store:inbox_recent(n)
+  return self:query([[SELECT id, event, channel_id, received, state, attempts, finished, host
+    FROM inbox ORDER BY received DESC, id DESC LIMIT $1]], n)
 end
 
 function Store:inbox_prune(before)
