@@ -209,17 +209,22 @@ describe("steps under kill -9", function()
     local seed = os.time()
     math.randomseed(seed)
     local cmd = "./lsrun --state " .. w.quote(state) .. " " .. w.quote(script) .. " " .. w.quote(effects)
-    local kills = 0
+    local kills, early = 0, {}
     for i = 1, 15 do
       local p = w.spawn(dir, "run" .. i, cmd)
       core.sleep(0.02 + math.random() * 0.06) -- about one step's work after start-up
-      if p:status() == nil then kills = kills + 1 end
+      if p:status() == nil then
+        kills = kills + 1
+      else -- say why a run ended on its own, should the count fall short
+        early[#early + 1] = string.format("run %d: status %d: %s", i, p:status(), p:stderr())
+      end
       p:kill(9)
     end
     local last = w.spawn(dir, "last", cmd)
     assert.equal(0, last:wait(30), last:stderr())
     assert.equal("all done\n", last:stdout())
-    assert.is_true(kills >= 12, "seed " .. seed .. ": only " .. kills .. " runs were still going when killed")
+    assert.is_true(kills >= 12, "seed " .. seed .. ": only " .. kills .. " runs were still going when killed\n"
+      .. table.concat(early, "\n"))
 
     -- outside the store: every step's effect, in order, none skipped;
     -- a second effect of a step only where the attempt before it was cut
