@@ -23,15 +23,11 @@ Recorder.__index = Recorder
 
 M.REDACTED = "[REDACTED]"
 
-local SECRET_ENDINGS = { "streamkey", "password", "passwd", "secretkey", "secret_key", "token", "signature-v1",
-  "signature-v2" }
-
+-- The log's one policy for names that hold secrets, plus the request
+-- signature headers (x-ncp-apigw-signature-v1/v2), which only requests carry.
 local function secret_name(name)
-  name = tostring(name):lower()
-  for _, n in ipairs(SECRET_ENDINGS) do
-    if #name >= #n and name:sub(-#n) == n then return true end
-  end
-  return false
+  name = tostring(name)
+  return log.is_secret_name(name) or name:lower():match("signature%-v[12]$") ~= nil
 end
 M.secret_name = secret_name
 
