@@ -74,6 +74,23 @@ test_embed: test/test_embed.c liblivestation.a
 test_server: test/test_server.c liblivestation.a
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< liblivestation.a $(LUA_LIB) $(LIBS) -lm
 
+# libFuzzer (clang): the C request and header handling, under ASan and
+# UBSan (test/fuzz_http.c); make fuzz runs it for FUZZ_SECONDS seconds
+FUZZ_CC   ?= clang
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wno-typedef-redefinition
+FUZZ_OBJ   = $(CORE:%=build/fuzz/%.o)
+
+build/fuzz/%.o: src/%.c src/*.h
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+build/fuzz/fuzz_http: test/fuzz_http.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -Isrc -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) \
+	  $(LUA_LIB) $(LIBS) -lm
+
+fuzz: build/fuzz/fuzz_http
+	@sh tools/fuzz.sh
+
 # a stand-in for systemd's notify socket (spec/systemd_spec.lua)
 build/notify_sink: test/notify_sink.c | build
 	$(CC) $(ALL_CFLAGS) -o $@ $<
@@ -175,4 +192,4 @@ clean:
 
 FORCE:
 
-.PHONY: all deps test demo asan bench catalogue install install-lua uninstall clean FORCE
+.PHONY: all deps test demo asan bench catalogue install install-lua uninstall clean fuzz FORCE

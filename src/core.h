@@ -146,6 +146,9 @@ void ls_preempt_watch_signal(int signo);
 int ls_preempt_stopping(void);
 
 /* core_http.c, core_server.c, core_util.c */
+/* Pushes a table of a raw response header block: lower-case names,
+** repeated headers joined with ", " (also fuzzed: test/fuzz_http.c). */
+void ls_push_headers(lua_State *L, const char *p, size_t n);
 extern const luaL_Reg ls_http_funcs[];
 extern const luaL_Reg ls_server_funcs[];
 void ls_server_open(lua_State *L);

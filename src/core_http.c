@@ -86,7 +86,7 @@ static void http_release(ls_op *op) {
 
 /* Parses the raw header block into t: lower-case names, repeated headers
 ** joined with ", ". The status line is skipped. */
-static void push_headers(lua_State *L, const char *p, size_t n) {
+void ls_push_headers(lua_State *L, const char *p, size_t n) {
   const char *end = p + n;
   lua_newtable(L);
   while (p < end) {
@@ -127,7 +127,7 @@ static int http_push(lua_State *co, ls_op *op) {
     lua_createtable(co, 0, 5);
     lua_pushinteger(co, d->status);
     lua_setfield(co, -2, "status");
-    push_headers(co, d->head ? d->head : "", d->head_len);
+    ls_push_headers(co, d->head ? d->head : "", d->head_len);
     lua_setfield(co, -2, "headers");
     lua_pushlstring(co, d->body ? d->body : "", d->body_len);
     lua_setfield(co, -2, "body");

@@ -5,12 +5,13 @@
 # luarocks, groff and man (the man page), systemd-analyze (the example
 # unit) and bash-completion (its loader finds the installed completion);
 # python3-requests and nodejs run the README's Python and Node.js clients
-# of the emulator.
+# of the emulator. clang and libclang-rt-14-dev build the libFuzzer
+# target (test/fuzz_http.c).
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
 libssl-dev openssl lua-cjson lua-busted libsqlite3-dev libpq-dev postgresql curl ca-certificates tzdata \
 binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium \
-python3-requests nodejs"
+python3-requests nodejs clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

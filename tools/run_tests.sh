@@ -1,7 +1,9 @@
 #!/bin/sh
-# Runs the whole suite: the C test binaries, then every busted spec.
-# The last line is the total, "N passed, N failed"; the exit status is
-# non-zero when anything failed.
+# Runs the whole suite: the C test binaries, a bounded libFuzzer run of
+# the C request and header handling (when clang is there; LS_NO_FUZZ=1
+# leaves it out), then every busted spec (BUSTED_ENV: variables for
+# busted, e.g. the sanitizer runtimes). The last line is the total,
+# "N passed, N failed"; the exit status is non-zero when anything failed.
 set -u
 passed=0
 failed=0
@@ -11,7 +13,11 @@ count() { # $1 = passed, $2 = failed
   failed=$((failed + $2))
 }
 
-for t in ./test_core ./test_embed ./test_server; do
+fuzz() { make -s build/fuzz/fuzz_http && sh tools/fuzz.sh; }
+
+tests="./test_core ./test_embed ./test_server"
+if [ -z "${LS_NO_FUZZ:-}" ] && command -v clang >/dev/null 2>&1; then tests="$tests fuzz"; fi
+for t in $tests; do
   out=$($t 2>&1)
   echo "$out"
   line=$(printf '%s\n' "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
@@ -36,7 +42,7 @@ else
 fi
 
 log=$(mktemp)
-lua5.4 /usr/bin/busted "$@" 2>&1 | tee "$log"
+env ${BUSTED_ENV:-} lua5.4 /usr/bin/busted "$@" 2>&1 | tee "$log"
 summary=$(grep -E '^[0-9]+ success' "$log" | tail -n 1)
 if [ -n "$summary" ]; then
   s=$(echo "$summary" | sed 's/^\([0-9]*\) success.*/\1/')
