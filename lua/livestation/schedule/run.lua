@@ -42,8 +42,10 @@ local function call(fn, ctx, scope)
   return xpcall(fn, on_error, ctx)
 end
 
-local function watch(run, seconds)
-  core.sleep(seconds)
+-- Cancels the attempt `seconds` after `since` (monotonic): the watch may
+-- first run only when a busy attempt is yielded at its deadline.
+local function watch(run, seconds, since)
+  core.sleep(math.max(0, since + seconds - core.monotonic()))
   if run.task then
     run.timed_out = true
     run.task:cancel()
@@ -166,7 +168,7 @@ local function attempt_once(S, job, run)
   -- a function that never yields is yielded at its deadline (the core's
   -- watchdog), so the watch below can cancel it
   if job.timeout then run.task:deadline(job.timeout) end
-  local watchdog = job.timeout and core.spawn(watch, run, job.timeout)
+  local watchdog = job.timeout and core.spawn(watch, run, job.timeout, core.monotonic())
   run.watchdog = watchdog
   local joined, fn_ok, err = run.task:join()
   run.task = nil
