@@ -64,7 +64,7 @@ function M.open(path, err)
   end
   local store, oerr = store_mod.open(path)
   if not store then err:write("lsrun: ", oerr, "\n") return nil end
-  return store, path
+  return store, store.display or path -- a database URL without its password
 end
 
 return M

@@ -1,13 +1,13 @@
 -- The private PostgreSQL of the test run: $LIVESTATION_TEST_PG when the
 -- runner started one (tools/run_tests.sh), else one started here on first
 -- use (tools/pg_server.sh: a cluster in a temporary folder, a Unix
--- socket, no TCP port) and stopped when the Lua state closes.
+-- socket, no TCP port) and stopped when this process has gone.
 
 local core = require "livestation.core"
 
 local M = {}
 
-local url, dir, sentinel
+local url, dir
 
 local function sh(cmd)
   local p = assert(io.popen(cmd, "r"))
@@ -33,12 +33,13 @@ function M.url()
   os.remove(base)
   assert(os.execute("mkdir -p '" .. base .. "' && chmod 711 '" .. base .. "'"))
   dir = base .. "/pg"
-  local ok, out = sh("tools/pg_server.sh start '" .. dir .. "' 2>&1")
+  -- a watcher stops the server once this process ($PPID of the shell)
+  -- is gone: busted may leave without closing the Lua state
+  local ok, out = sh("tools/pg_server.sh start '" .. dir .. "' 2>&1 && "
+    .. "(while kill -0 $PPID 2>/dev/null; do sleep 1; done; tools/pg_server.sh stop '" .. dir
+    .. "'; rm -rf '" .. base .. "') >/dev/null 2>&1 &")
   assert(ok, "cannot start the test PostgreSQL: " .. out)
   url = out:match("(postgresql://%S+)")
-  sentinel = setmetatable({}, { __gc = function()
-    os.execute("tools/pg_server.sh stop '" .. dir .. "' >/dev/null 2>&1; rm -rf '" .. base .. "'")
-  end })
   return url
 end
 
@@ -71,5 +72,4 @@ function M.reset()
   M.sql("DROP TABLE IF EXISTS meta, jobs, runs, kv, inbox")
 end
 
-M._keep = function() return sentinel end
 return M

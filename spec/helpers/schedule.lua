@@ -112,11 +112,13 @@ end
 -- Starts `./lsrun SCRIPT ARGS...` in the background as host number n of a
 -- kill -9 spec; returns its pid once it printed "ready". Its output is in
 -- dir/out.n, its exit status lands in dir/rc.n (see wait_exit).
-function M.start_host(dir, n, script, args)
+-- env: "NAME=value ..." set for the host alone.
+function M.start_host(dir, n, script, args, env)
   local out = string.format("%s/out.%d", dir, n)
+  os.remove(string.format("%s/rc.%d", dir, n))
   os.execute(string.format(
-    "sh -c './lsrun %s %s > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
-    script, args, out, dir, dir, n))
+    "sh -c '%s ./lsrun %s %s > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
+    env and ("env " .. env) or "", script, args, out, dir, dir, n))
   local pid
   assert(M.wait_until(function()
     pid = pid or tonumber(M.read(dir .. "/pid") or "")
