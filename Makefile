@@ -121,6 +121,7 @@ bench: all build/signed_get
 	@./lsrun bench/emulator_bench.lua 5 32
 	@./lsrun bench/concurrency_bench.lua 10000
 	@if [ -f bench/timers_bench.lua ]; then ./lsrun bench/timers_bench.lua; fi
+	@./lsrun bench/multihost_bench.lua 10000
 
 # written to temporary files first: a failed run leaves both tables
 # untouched (the call table and the lazily loaded docs table)

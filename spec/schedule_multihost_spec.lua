@@ -169,19 +169,9 @@ describe("several hosts on one PostgreSQL", function()
     local total, twice = 0, 0
     for _, job in ipairs(jobs) do
       local rows = query("SELECT * FROM runs WHERE job = ? ORDER BY scheduled_ms, attempt", job.name)
-      local by_time, times = {}, {}
-      for _, r in ipairs(rows) do
-        if not by_time[r.scheduled_ms] then
-          by_time[r.scheduled_ms] = {}
-          times[#times + 1] = r.scheduled_ms
-        end
-        table.insert(by_time[r.scheduled_ms], r)
-      end
+      local by_time, times, step = h.runs_by_time(job, rows)
       assert.is_true(#times >= 1, job.name .. ": never ran")
       if job.kind == "at" then assert.equal(1, #times, job.name .. ": due once") end
-      local step
-      if job.kind == "every" then step = math.tointeger(tonumber(job.spec))
-      elseif job.kind == "cron" then step = job.spec:find("^%*/2") and 2000 or 1000 end
       for i, t in ipairs(times) do
         if step and i > 1 then
           assert.equal(step, t - times[i - 1], job.name .. ": a due run is missing before " .. t)

@@ -136,6 +136,24 @@ function M.wait_exit(dir, n)
   return tonumber(M.read(file):match("^%d+"))
 end
 
+-- A soak job's journal rows grouped by run: the rows of each scheduled
+-- time, the times in order, and the step between due times (ms; nil for
+-- an at job) of the soak child's every and cron jobs.
+function M.runs_by_time(job, rows)
+  local by_time, times = {}, {}
+  for _, r in ipairs(rows) do
+    if not by_time[r.scheduled_ms] then
+      by_time[r.scheduled_ms] = {}
+      times[#times + 1] = r.scheduled_ms
+    end
+    table.insert(by_time[r.scheduled_ms], r)
+  end
+  local step
+  if job.kind == "every" then step = math.tointeger(tonumber(job.spec))
+  elseif job.kind == "cron" then step = job.spec:find("^%*/2") and 2000 or 1000 end
+  return by_time, times, step
+end
+
 -- Counts rows by outcome.
 function M.outcomes(rows)
   local c = {}

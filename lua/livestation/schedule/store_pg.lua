@@ -102,7 +102,9 @@ local function acquire(self)
   local gate = core.spawn(core.sleep, 86400)
   gate:unref()
   local w = { gate = gate, task = core.current() }
-  self.waiters[#self.waiters + 1] = w
+  local q = self.waiters
+  q.last = q.last + 1
+  q[q.last] = w
   -- cancelled after the connection was handed over, before using it:
   -- pass it on
   local _ <close> = setmetatable({}, { __close = function()
@@ -116,8 +118,11 @@ local function acquire(self)
 end
 
 function release(self)
-  while #self.waiters > 0 do
-    local w = table.remove(self.waiters, 1)
+  local q = self.waiters
+  while q.first <= q.last do
+    local w = q[q.first]
+    q[q.first] = nil
+    q.first = q.first + 1
     local st = w.task and w.task:status()
     local alive = not w.task or st == "waiting" or st == "ready" or st == "running"
     w.handed = alive
@@ -280,7 +285,7 @@ function M.open(url)
   local self = setmetatable({
     url = url, path = url, display = M.redact_url(url), kind = "postgresql", shared = true,
     host = host, owner = owner_token(host), lease = lease_seconds(),
-    waiters = {}, busy = false,
+    waiters = { first = 1, last = 0 }, busy = false, -- a FIFO of tasks waiting for the connection
   }, Store)
   local conn, err = core.pg_connect(url, M.CONNECT_TIMEOUT)
   if not conn then
@@ -326,8 +331,9 @@ function Store:close()
   self.closed = true
   if self.keeper then self.keeper:cancel() end
   self.keeper = nil
-  for _, w in ipairs(self.waiters) do w.gate:cancel() end
-  self.waiters = {}
+  local q = self.waiters
+  for i = q.first, q.last do q[i].gate:cancel() end
+  self.waiters = { first = 1, last = 0 }
   if self.conn then self.conn:close() end
   self.conn = nil
 end
