@@ -80,7 +80,7 @@ local function run_hosts(state, hosts, setup)
     local f = io.open(string.format("%s/out.%d", base, n))
     local text = f and f:read("a") or ""
     if f then f:close() end
-    local bad = text:match("lsrun: [^\n]*") or text:match("ERROR[^\n]*")
+    local bad = text:match("ERROR[^\n]*")
     if bad then print(string.format("host %d: %s", n, bad)) end
   end
   return t0, late_setup

@@ -163,12 +163,15 @@ function Plan:finish(failed)
   if by_signal then
     -- stopped by SIGINT/SIGTERM: 130/143 as shells expect, and how to go on
     if kept then
+      -- a database URL's password is shown as ***, never in full
+      local redact = require("livestation.schedule.store_pg").redact_url
       local words = { "lsrun" }
       for _, a in ipairs(self.o.argv or {}) do
+        a = redact(a)
         words[#words + 1] = a:match("^[%w%-_./=:,@+]+$") and a or "'" .. a:gsub("'", "'\\''") .. "'"
       end
       io.stderr:write("lsrun: stopped by SIG", service.signalled(), "; its state is kept in ",
-        kept, "; to resume, run again: ", table.concat(words, " "), "\n")
+        redact(kept), "; to resume, run again: ", table.concat(words, " "), "\n")
     end
     return by_signal
   end
