@@ -207,6 +207,22 @@ describe("lsrun", function()
     assert.matches("unknown operation", err)
   end)
 
+  it("call: says in one line that no keys were found, with no traceback", function()
+    local status, out, err = run("call channel.get channelId=ls-20240101000000-AbCdE")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.matches("^lsrun call: validation error: no credentials found: .*NCLOUD_ACCESS_KEY_ID", err)
+    assert.not_matches("traceback", err)
+    assert.not_matches("%.lua:%d+:", err)
+    assert.equal(1, select(2, err:gsub("\n", "")))
+    status, out, err = run("call channel.list", { LIVESTATION_ZONE = "mars",
+      NCLOUD_ACCESS_KEY_ID = "AK", NCLOUD_SECRET_ACCESS_KEY = "S3CRETS3CRET" })
+    assert.equal(2, status)
+    assert.matches("^lsrun call: livestation.new: unknown zone 'mars'", err)
+    assert.not_matches("traceback", err)
+    assert.not_matches("S3CRET", err)
+  end)
+
   it("works from a plain lua5.4 with LUA_PATH and LUA_CPATH", function()
     local cmd = [[cd "$PWD" && LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/?.so;;" ]] ..
       [[lua5.4 -e "local l = require 'livestation'

@@ -111,7 +111,12 @@ function M.call(client_factory, words, out, errout)
     errout:write("lsrun call: " .. perr .. "\n")
     return 2
   end
-  local ls = client_factory()
+  -- no keys, or a bad zone: one line naming what is missing, not a traceback
+  local made, ls = pcall(client_factory)
+  if not made then
+    errout:write("lsrun call: ", (tostring(ls):gsub("^[^\n]-:%d+: ", "")), "\n")
+    return 2
+  end
   local content, err = ls:call(id, params)
   if content == nil then
     errout:write(json.encode({ error = error_data(err) }), "\n")
