@@ -104,7 +104,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@rm -f build/demo-state.db build/demo-state.db-wal build/demo-state.db-shm
+	@rm -f build/demo-state.db build/demo-state.db-wal build/demo-state.db-shm build/demo-state.db.emulator*
 	@./lsrun --emulator --speed 10 --state build/demo-state.db \
 		scripts/scheduled_broadcast.lua scripts/examples/demo_broadcast.lua
 

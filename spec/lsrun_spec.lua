@@ -223,6 +223,33 @@ describe("lsrun", function()
     assert.not_matches("S3CRET", err)
   end)
 
+  it("make demo starts from nothing: it removes every file a run with --emulator --state leaves", function()
+    local rm
+    local p = assert(io.popen("make -s -n demo 2>/dev/null"))
+    for line in p:lines() do
+      if line:match("^rm %-f .*demo%-state%.db") then rm = line end
+    end
+    p:close()
+    assert.is_string(rm)
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/build"))
+    local status = run("--emulator --state " .. dir .. "/build/demo-state.db -e " ..
+      sh_quote('require("livestation").state.set("k", 1)'))
+    assert.equal(0, status)
+    local function listing()
+      local l = io.popen("ls -A " .. dir .. "/build")
+      local s = l:read("a")
+      l:close()
+      return s
+    end
+    assert.matches("demo%-state%.db\n", listing())
+    assert.matches("demo%-state%.db%.emulator", listing())
+    assert(os.execute("cd " .. dir .. " && " .. rm))
+    assert.equal("", listing())
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("works from a plain lua5.4 with LUA_PATH and LUA_CPATH", function()
     local cmd = [[cd "$PWD" && LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/?.so;;" ]] ..
       [[lua5.4 -e "local l = require 'livestation'
