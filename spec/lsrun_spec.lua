@@ -48,6 +48,11 @@ describe("lsrun", function()
     status, out = run("--help")
     assert.equal(0, status)
     assert.matches("usage: lsrun", out)
+    -- the emulator's many options are its own help's; this one points there
+    assert.matches("lsrun emulator %[%-%-port N%] %[%.%.%.%] +serve a local Live Station %(lsrun emulator %-%-help%)", out)
+    status, out = run("emulator --help")
+    assert.equal(0, status)
+    assert.matches("%-%-lenient%-signature", out)
   end)
 
   it("exits 2 on a usage error", function()

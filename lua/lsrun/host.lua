@@ -25,8 +25,7 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
        lsrun help OP                      what an operation takes and returns, with an example
        lsrun jobs [--state FILE] [--json] named jobs: last and next run, outcome
        lsrun steps [--state FILE] [--json] [ID]  durable steps: what each returned
-       lsrun emulator [--host H] [--port N] [--access-key K] [--secret-key S]
-                      [--speed F] [--state FILE] [--lenient-signature]
+       lsrun emulator [--port N] [...]    serve a local Live Station (lsrun emulator --help)
 options:
   --emulator     run against an in-process Live Station emulator
   --speed F      with --emulator: the emulator's processing delays F times shorter
