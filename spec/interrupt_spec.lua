@@ -119,6 +119,16 @@ describe("a script that never yields", function()
       .. " spec/helpers/interrupt_child.lua spin_state", out, 1, true)
   end)
 
+  it("stops within its grace on SIGTERM when a server's handler never yields", function()
+    local _, dir = h.tmp_state()
+    local pid = start(dir, "cd " .. dir .. " && " .. os.getenv("PWD") .. "/lsrun --grace 1 "
+      .. os.getenv("PWD") .. "/spec/helpers/interrupt_child.lua handler")
+    os.execute("kill -TERM " .. pid)
+    local rc, took = wait_exit(dir, 10)
+    assert.equal(143, rc)
+    assert.is_true(took < 2.5, "took " .. took .. " s")
+  end)
+
   it("exits 130 on SIGINT, with no resume line when it keeps no state", function()
     local _, dir = h.tmp_state()
     local pid = start(dir, "cd " .. dir .. " && " .. os.getenv("PWD") .. "/lsrun --grace 0.5 "
@@ -173,5 +183,39 @@ describe("a config file that never ends", function()
     assert.is_true(core.monotonic() - started < 6)
     assert.matches("rc=2", out, 1, true)
     assert.matches("show.lua: error while reading it: it ran longer than 2 s (a loop that never ends?)", out, 1, true)
+  end)
+end)
+
+describe("NaN, infinite and huge durations", function()
+  after_each(h.cleanup)
+
+  it("are refused with a clear error by the scheduler, or clamped where they mean forever", function()
+    local S = scheduler.new { state = h.tmp_state() }
+    local fn = function() end
+    assert.has_error(function() S.at(0 / 0, fn) end, "at: time must be a finite number")
+    assert.has_error(function() S.at(1e300, fn) end, "at: time must be epoch seconds between 1970 and 9999")
+    assert.has_error(function() S.every(1, fn, { timeout = 0 / 0 }) end, "every: timeout must be seconds > 0")
+    assert.has_error(function() S.every(1, fn, { jitter = 0 / 0 }) end, "every: jitter must be seconds >= 0")
+    assert.has_error(function() S.every(1, fn, { jitter = math.huge }) end, "every: jitter must be seconds >= 0")
+    local ran = false
+    S.at(core.now(), function() ran = true end, { timeout = math.huge })
+    assert.is_true(h.wait_until(function() return ran end, 3))
+    S.close()
+  end)
+
+  it("are refused or clamped by the server and the client", function()
+    assert.has_error(function()
+      core.http_server { port = 0, head_timeout = 0 / 0, handler = function() end }
+    end)
+    assert.has_error(function()
+      core.http_server { port = 0, max_connections = 0, handler = function() end }
+    end)
+    local srv = core.http_server { port = 0, idle_timeout = math.huge, head_timeout = 1e300,
+      handler = function() return 200, {}, "ok" end }
+    local t = core.spawn(function()
+      return core.http_request { url = srv:url(), timeout = math.huge, connect_timeout = 1e300 }.body
+    end)
+    assert.same({ true, "ok" }, { t:join() })
+    srv:close()
   end)
 end)

@@ -9,7 +9,7 @@ cd "$top"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$work/log"
-./build/fuzz/fuzz_http -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 -timeout=10 \
+./build/fuzz/fuzz_http -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 -timeout=30 \
   -rss_limit_mb=2048 -print_final_stats=0 -artifact_prefix="$work/" "$work" test/fuzz_corpus \
   >"$log" 2>&1
 rc=$?

@@ -3,6 +3,8 @@
 --   spin_state  the same, after keeping a value in the state file
 --   task_spin   (plain lua5.4) a task that never yields, under core.run()
 --   sleep       (plain lua5.4) the main chunk waiting in core.sleep
+--   handler     (lsrun) a server whose handler never yields, and a
+--               request to it
 -- Prints "ready" before it spins or waits.
 
 local core = require "livestation.core"
@@ -29,4 +31,10 @@ elseif mode == "task_spin" then
 elseif mode == "sleep" then
   ready()
   core.sleep(30)
+elseif mode == "handler" then
+  local srv = core.http_server { port = 0, handler = function()
+    ready()
+    while true do end
+  end }
+  core.http_request { url = srv:url(), timeout = 60 }
 end

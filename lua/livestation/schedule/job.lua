@@ -39,8 +39,11 @@ function M.options(opts, fname)
   end
   if not CATCH_UP[o.catch_up] then bad("catch_up must be 'skip', 'once' or 'all'") end
   if not OVERLAP[o.overlap] then bad("overlap must be 'skip', 'queue' or 'allow'") end
-  if type(o.jitter) ~= "number" or o.jitter < 0 then bad("jitter must be seconds >= 0") end
-  if o.timeout ~= nil and (type(o.timeout) ~= "number" or o.timeout <= 0) then
+  -- written so that NaN fails too; infinite jitter would never run
+  if type(o.jitter) ~= "number" or not (o.jitter >= 0 and o.jitter < math.huge) then
+    bad("jitter must be seconds >= 0")
+  end
+  if o.timeout ~= nil and (type(o.timeout) ~= "number" or not (o.timeout > 0)) then
     bad("timeout must be seconds > 0")
   end
   local r = opts.retry or {}

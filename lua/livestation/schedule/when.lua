@@ -81,12 +81,18 @@ function M.from_table(t, z)
   return resolve_local(ls, z, t.isdst, text)
 end
 
+M.MAX_EPOCH = 253402300799 -- 9999-12-31T23:59:59Z
+
 -- when (number, ISO text or table) to epoch seconds; nil, message.
 function M.parse(when, z)
   local tw = type(when)
   if tw == "number" then
     if when ~= when or when == math.huge or when == -math.huge then
       return nil, "time must be a finite number"
+    end
+    -- millisecond integers and ISO years of four digits hold it
+    if when < 0 or when > M.MAX_EPOCH then
+      return nil, "time must be epoch seconds between 1970 and 9999"
     end
     return when
   elseif tw == "string" then
