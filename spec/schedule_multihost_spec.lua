@@ -131,6 +131,32 @@ describe("several hosts on one PostgreSQL", function()
     end
   end)
 
+  it("hands an event over when the host handling it dies: another handles it once", function()
+    local log = dir .. "/handled2"
+    local slow = h.start_host(dir, 1, "spec/helpers/multihost_child.lua",
+      quoted(url) .. " webhook " .. log .. " slow", host_env(1))
+    local other = h.start_host(dir, 2, "spec/helpers/multihost_child.lua",
+      quoted(url) .. " webhook " .. log, host_env(2))
+    local target = h.read(dir .. "/out.1"):match("ready (%S+)")
+    local resp = assert(core.http_request { method = "POST", url = target, timeout = 10,
+      headers = { ["content-type"] = "application/json" },
+      body = '{"id":777,"event":"PUBLISH_START","channelId":"ls-1"}' })
+    assert.equal(200, resp.status)
+    assert.is_true(h.wait_until(function()
+      local row = query("SELECT state, host FROM inbox WHERE id = '777'")[1]
+      return row and row.state == "delivering" and row.host == "h1"
+    end, 5))
+    os.execute("kill -9 " .. slow)
+    assert.equal(137, h.wait_exit(dir, 1))
+    assert.is_true(h.wait_until(function()
+      local row = query("SELECT state, host FROM inbox WHERE id = '777'")[1]
+      return row.state == "done" and row.host == "h2"
+    end, LEASE * 4))
+    assert.equal("777\n", h.read(log))
+    os.execute("kill -TERM " .. other)
+    h.wait_exit(dir, 2)
+  end)
+
   it("100 jobs on 3 hosts under kill -9 and a database restart: no run lost, none completed twice", function()
     math.randomseed(os.time())
     local effects = dir .. "/effects"

@@ -44,6 +44,12 @@ int ls_runtime_spawn_file(ls_runtime *rt, const char *path, int argc,
 /* Same for a chunk of code; name is used in error messages. */
 int ls_runtime_spawn_string(ls_runtime *rt, const char *code, const char *name);
 
+/* Chooses where named jobs' run journal, livestation.state, durable steps
+** and the webhook inbox live, and opens it now: a file path (SQLite, the
+** default being $LIVESTATION_STATE, else ./livestation-state.db) or a
+** postgresql:// URL that several hosts share. Returns 0, or -1 with
+** ls_runtime_error() set when it cannot be opened. */
+int ls_runtime_set_state(ls_runtime *rt, const char *location);
 /* Runs the loop while any task is alive or a server is open. Returns the
 ** number of tasks that failed so far (0: all went well). */
 int ls_runtime_run(ls_runtime *rt);

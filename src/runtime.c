@@ -121,6 +121,28 @@ int ls_runtime_spawn_string(ls_runtime *rt, const char *code, const char *name) 
   return spawn_chunk(rt, 0);
 }
 
+/* The chunk that opens the store: livestation.schedule's open(). */
+static const char open_state[] =
+  "local location = ...\n"
+  "return require('livestation.schedule').open(location)\n";
+
+int ls_runtime_set_state(ls_runtime *rt, const char *location) {
+  lua_State *L = rt->L;
+  rt->error[0] = '\0';
+  if (luaL_loadbuffer(L, open_state, sizeof open_state - 1, "=set_state") != LUA_OK) {
+    set_error(rt, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
+  }
+  lua_pushstring(L, location);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) { /* the message names no password */
+    set_error(rt, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return -1;
+  }
+  return 0;
+}
+
 int ls_runtime_run(ls_runtime *rt) {
   ls_core_run(rt->core);
   return rt->core->failed_tasks;

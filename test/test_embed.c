@@ -5,7 +5,9 @@
 ** and the loop driven step by step. Run from the checkout's root.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <lauxlib.h>
@@ -83,6 +85,28 @@ int main(void) {
   lua_getglobal(L, "after");
   CHECK(lua_toboolean(L, -1), "the other task ran to its end");
   lua_pop(L, 1);
+
+  {
+    char path[] = "/tmp/ls-embed-state-XXXXXX";
+    char file[64];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "a temporary name");
+    close(fd);
+    unlink(path);
+    snprintf(file, sizeof file, "%s", path);
+    CHECK(ls_runtime_set_state(rt, file) == 0, "the state store is chosen and opened");
+    CHECK(access(file, F_OK) == 0, "a state file path opens a SQLite file there");
+    unlink(file);
+    snprintf(file, sizeof file, "%s-wal", path);
+    unlink(file);
+    snprintf(file, sizeof file, "%s-shm", path);
+    unlink(file);
+    CHECK(ls_runtime_set_state(rt, "postgresql://ls:s3cr3t@/nodb?host=/nonexistent") == -1,
+          "an unreachable database is refused");
+    CHECK(strstr(ls_runtime_error(rt), "state database postgresql://ls:***@") != NULL,
+          "the error names the database");
+    CHECK(strstr(ls_runtime_error(rt), "s3cr3t") == NULL, "and not its password");
+  }
 
   ls_runtime_free(rt);
   event_base_free(base);
