@@ -26,7 +26,8 @@ local function quoted(s)
   return '"' .. s .. '"'
 end
 
-describe("several hosts on one PostgreSQL", function()
+-- #foreign: it runs pg_ctl, which must not get sanitizer runtimes preloaded
+describe("several hosts on one PostgreSQL #foreign", function()
   setup(function()
     h.use("postgresql")
     url = h.tmp_state()
