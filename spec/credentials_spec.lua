@@ -65,6 +65,14 @@ local CONFIG = table.concat({
   "ncloud_access_key_id = " .. AK4,
   "",
   "[empty]",
+  "",
+  "[typo]",
+  "ncloud_access_key_id = " .. AK4,
+  "ncloud_secret_acess_key = " .. SK4,
+  "",
+  "[typo2]",
+  "ncloud_acess_key_id = " .. AK4,
+  "ncloud_secret_access_key = " .. SK4,
 }, "\n")
 
 describe("credentials.resolve", function()
@@ -135,10 +143,16 @@ describe("credentials.resolve", function()
       "NCLOUD_ACCESS_KEY_ID or NCLOUD_ACCESS_KEY is not set (or empty), but NCLOUD_SECRET_ACCESS_KEY is" },
     { "file profile with only an access key", { profile = "half" }, {}, CONFIG,
       "ncloud_secret_access_key is missing from profile [half] of %HOME%/.ncloud/configure (it has ncloud_access_key_id)" },
+    { "file profile with the secret key's name mistyped", { profile = "typo" }, {}, CONFIG,
+      "ncloud_secret_access_key is missing from profile [typo] of %HOME%/.ncloud/configure " ..
+      "(it has ncloud_access_key_id, and ncloud_secret_acess_key: did you mean ncloud_secret_access_key?)" },
+    { "file profile with the access key's name mistyped", { profile = "typo2" }, {}, CONFIG,
+      "ncloud_access_key_id is missing from profile [typo2] of %HOME%/.ncloud/configure " ..
+      "(it has ncloud_secret_access_key, and ncloud_acess_key_id: did you mean ncloud_access_key_id?)" },
     { "file profile named but absent", { profile = "prod" }, {}, CONFIG,
-      "profile 'prod' not found in %HOME%/.ncloud/configure (profiles there: DEFAULT, project, half, empty)" },
+      "profile 'prod' not found in %HOME%/.ncloud/configure (profiles there: DEFAULT, project, half, empty, typo, typo2)" },
     { "profile from NCLOUD_PROFILE absent", {}, { NCLOUD_PROFILE = "prod" }, CONFIG,
-      "profile 'prod' not found in %HOME%/.ncloud/configure (profiles there: DEFAULT, project, half, empty)" },
+      "profile 'prod' not found in %HOME%/.ncloud/configure (profiles there: DEFAULT, project, half, empty, typo, typo2)" },
     { "nothing anywhere", {}, {}, nil,
       "no credentials found: looked for access_key/secret_key in the options, NCLOUD_ACCESS_KEY_ID or " ..
       "NCLOUD_ACCESS_KEY and NCLOUD_SECRET_ACCESS_KEY or NCLOUD_SECRET_KEY in the environment, and " ..

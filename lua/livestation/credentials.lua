@@ -8,6 +8,7 @@
 
 local errors = require "livestation.errors"
 local log = require "livestation.log"
+local spelling = require "livestation.spelling"
 
 local M = {}
 
@@ -107,6 +108,18 @@ local function check_mode(path, env)
   end
 end
 
+-- " and ncloud_secret_acess_key: did you mean ...?" when the profile holds
+-- a name close to the missing key's, else "".
+local function misspelt(sec, want)
+  local names = {}
+  for name in pairs(sec) do
+    if name ~= FILE_ACCESS and name ~= FILE_SECRET then names[#names + 1] = name end
+  end
+  table.sort(names)
+  local near = spelling.closest(want, names, 3)
+  return near and string.format(", and %s: did you mean %s?", near, want) or ""
+end
+
 -- Keys from the config file: access, secret, profile; nil when the file is
 -- absent; nil, err when it is wrong. looked is where the search ended up,
 -- for the final message.
@@ -136,12 +149,12 @@ local function from_file(opts, env)
   end
   local access, secret = present(sec[FILE_ACCESS]), present(sec[FILE_SECRET])
   if access and not secret then
-    local _, err = fail(string.format("%s is missing from profile [%s] of %s (it has %s)",
-      FILE_SECRET, profile, path, FILE_ACCESS))
+    local _, err = fail(string.format("%s is missing from profile [%s] of %s (it has %s%s)",
+      FILE_SECRET, profile, path, FILE_ACCESS, misspelt(sec, FILE_SECRET)))
     return nil, err
   elseif secret and not access then
-    local _, err = fail(string.format("%s is missing from profile [%s] of %s (it has %s)",
-      FILE_ACCESS, profile, path, FILE_SECRET))
+    local _, err = fail(string.format("%s is missing from profile [%s] of %s (it has %s%s)",
+      FILE_ACCESS, profile, path, FILE_SECRET, misspelt(sec, FILE_ACCESS)))
     return nil, err
   elseif not access then
     return nil, nil, string.format("%s (profile [%s] has no keys)", path, profile)
