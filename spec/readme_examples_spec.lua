@@ -101,3 +101,43 @@ describe("README examples in other languages #foreign", function()
     end
   end)
 end)
+
+-- GitHub's anchor of a heading: lower case, punctuation dropped, spaces
+-- to hyphens.
+local function anchor(heading)
+  return (heading:lower():gsub("[^%w%- _\128-\255]", ""):gsub(" ", "-"))
+end
+
+describe("the README's own links", function()
+  it("opens with make demo and make test, then lists every top-level section", function()
+    local text = read("README.md")
+    local first = text:match("```sh\n(.-)```")
+    assert.matches("^make demo ", first)
+    assert.matches("\nmake test ", first)
+    local sections, code = {}, false
+    for line in text:gmatch("[^\n]*") do
+      if line:match("^```") then code = not code end
+      local h = not code and line:match("^## (.*)")
+      if h and h ~= "Contents" then sections[#sections + 1] = h end
+    end
+    local listed = {}
+    for title, target in text:match("## Contents\n(.-)\n## "):gmatch("%- %[(.-)%]%(#(.-)%)") do
+      listed[#listed + 1] = title
+      assert.equal(anchor(title), target)
+    end
+    assert.same(sections, listed)
+  end)
+
+  it("links only to headings it has", function()
+    local text = read("README.md")
+    local anchors, code = {}, false
+    for line in text:gmatch("[^\n]*") do
+      if line:match("^```") then code = not code end
+      local h = not code and line:match("^#+ (.*)")
+      if h then anchors[anchor(h)] = true end
+    end
+    for target in text:gmatch("%]%(#([^)]+)%)") do
+      assert.is_true(anchors[target] == true, "README.md links to #" .. target .. ", which no heading has")
+    end
+  end)
+end)
