@@ -51,6 +51,20 @@ describe("the man page lsrun(1) #foreign", function()
   end)
 end)
 
+describe("the man page's environment #foreign", function()
+  it("names every LIVESTATION_ and NCLOUD_ variable the code reads", function()
+    local page = shell.read("dist/lsrun.1"):gsub("\\%-", "-")
+    local p = assert(io.popen("grep -rhoE 'getenv\\(\"(LIVESTATION|NCLOUD)_[A-Z_]+' lua src"))
+    local seen = 0
+    for name in p:read("a"):gmatch('getenv%("([%u_]+)') do
+      seen = seen + 1
+      assert.truthy(page:find(name, 1, true), "lsrun(1) does not document " .. name)
+    end
+    p:close()
+    assert.is_true(seen > 5)
+  end)
+end)
+
 describe("bash completion #foreign", function()
   -- the words offered after `words` (the last one is being completed)
   local function complete(...)

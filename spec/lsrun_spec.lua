@@ -255,6 +255,21 @@ describe("lsrun", function()
     os.execute("rm -rf " .. dir)
   end)
 
+  it("an lsrun away from its checkout uses the lua/livestation of LIVESTATION_HOME", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/bin " .. dir .. "/home && cp lsrun " .. dir ..
+      "/bin/ && cp -r lua " .. dir .. "/home/"))
+    local out = tmp()
+    local ok = os.execute("LIVESTATION_HOME=" .. dir .. "/home " .. dir .. "/bin/lsrun -e " ..
+      sh_quote('print(package.searchpath("livestation", package.path))') .. " >" .. out)
+    local printed = slurp(out)
+    os.remove(out)
+    os.execute("rm -rf " .. dir)
+    assert.is_true(ok)
+    assert.equal(dir .. "/home/lua/livestation/init.lua\n", printed)
+  end)
+
   it("works from a plain lua5.4 with LUA_PATH and LUA_CPATH", function()
     local cmd = [[cd "$PWD" && LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/?.so;;" ]] ..
       [[lua5.4 -e "local l = require 'livestation'
