@@ -149,6 +149,17 @@ describe("lsrun", function()
   end)
 
   -- usage and "did you mean" for a missing or mistyped operation
+  it("ops and help refuse words they would ignore", function()
+    local status, out, err = run("ops channel")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.matches("^lsrun: ops: unexpected argument 'channel'\n", err)
+    status, out, err = run("help channel.get channel.list")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.matches("^lsrun: help: unexpected argument 'channel.list'\n", err)
+  end)
+
   it("help: prints the usage when no operation is given", function()
     local status, out = run("help")
     assert.equal(0, status)

@@ -252,6 +252,10 @@ function M.main(argv)
   if cmd and COMMANDS[cmd] and not rest[1]:find("[/.]") then
     table.remove(rest, 1)
     local operations = require "lsrun.operations"
+    -- "lsrun help channel.get channel.list" would show one and drop one
+    if (cmd == "ops" and rest[1]) or (cmd == "help" and rest[2]) then
+      return usage_error(cmd .. ": unexpected argument '" .. rest[cmd == "ops" and 1 or 2] .. "'")
+    end
     if cmd == "ops" then return operations.list(io.stdout) end
     if cmd == "help" and not rest[1] then io.stdout:write(M.USAGE) return 0 end
     if cmd == "help" then return operations.help(rest[1], io.stdout, io.stderr) end
