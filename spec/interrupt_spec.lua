@@ -113,7 +113,7 @@ describe("a script that never yields", function()
     assert.equal(143, rc)
     assert.is_true(took < 2.5, "took " .. took .. " s")
     local out = read(dir .. "/out")
-    assert.matches("signal: shutting down", out, 1, true)
+    assert.matches("signal: shutting down; a second signal stops at once", out, 1, true)
     assert.matches("lsrun: stopped by SIGTERM; its state is kept in " .. path
       .. "; to resume, run again: lsrun --grace 1 --state " .. path
       .. " spec/helpers/interrupt_child.lua spin_state", out, 1, true)

@@ -50,7 +50,7 @@ local function on_signal(name, grace)
   signalled = name
   systemd_stopping()
   local deadline = core.monotonic() + grace
-  log.warn("signal: shutting down", { signal = name, grace = grace })
+  log.warn("signal: shutting down; a second signal stops at once", { signal = name, grace = grace })
   if schedule then schedule.shutdown(grace) end
   -- this handler is one of the tasks that keep the loop going
   while core.stats().ref_tasks > 1 and core.monotonic() < deadline do
