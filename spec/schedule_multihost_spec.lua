@@ -60,6 +60,34 @@ describe("several hosts on one PostgreSQL #foreign", function()
     assert.equal(1, #h.grep(lines, "state database reachable again"))
   end)
 
+  it("catches missed runs up once, by one host, when two hosts come back", function()
+    local lines, restore_log = h.capture_log("info")
+    finally(restore_log)
+    local schedule = require "livestation.schedule"
+    local S = schedule.new { state = url }
+    S.every(0.2, function() end, { name = "tick" })
+    S.close()
+    pg.sql("UPDATE jobs SET anchor_ms = anchor_ms - 2000") -- all hosts down for 2 s
+    local ran = {}
+    local hosts = {}
+    for i = 1, 2 do
+      hosts[i] = schedule.new { state = url }
+      hosts[i].every(0.2, function(run) ran[#ran + 1] = { i, run.scheduled } end,
+        { name = "tick", catch_up = "all" })
+    end
+    finally(function() for _, x in ipairs(hosts) do x.close() end end)
+    assert.is_true(h.wait_until(function()
+      return #query("SELECT id FROM runs WHERE job = 'tick' AND outcome = 'ok'") >= 10
+    end, 5))
+    local per_run = {}
+    for _, r in ipairs(ran) do per_run[r[2]] = (per_run[r[2]] or 0) + 1 end
+    for t, n in pairs(per_run) do assert.equal(1, n, "run " .. t .. " made " .. n .. " times") end
+    local dup = query([[SELECT scheduled_ms FROM runs WHERE job = 'tick' AND outcome = 'ok'
+      GROUP BY scheduled_ms HAVING COUNT(*) > 1]])
+    assert.equal(0, #dup)
+    assert.is_true(#h.grep(lines, "job missed runs", "job=tick") >= 1)
+  end)
+
   it("refuses a claim the database's clock says is early, whatever the host's clock", function()
     local store = assert(require("livestation.schedule.store").open(url))
     finally(function() store:close() end)
