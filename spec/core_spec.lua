@@ -263,6 +263,18 @@ describe("http", function()
     core.set_error_handler(nil)
   end)
 
+  it("closes cleanly while at its connection cap, a request in flight", function()
+    local srv = core.http_server { port = 0, max_connections = 1,
+      handler = function() core.sleep(5) return 200 end }
+    local t = core.spawn(function() return core.http_request { url = srv:url(), timeout = 5 } end)
+    core.sleep(0.1)
+    srv:close() -- the listener goes first, then the connection at the cap
+    local ok, resp, err = t:join()
+    assert.is_true(ok)
+    assert.is_true(resp == nil and err ~= nil or resp.status == 503)
+    assert.equal(0, core.stats().servers)
+  end)
+
   it("sends 60 headers from a task intact", function()
     local srv = core.http_server { port = 0, handler = function(req)
       local n = 0

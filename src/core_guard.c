@@ -73,6 +73,7 @@ static void set_accepting(ls_guard *g) {
 static void on_resume(evutil_socket_t fd, short what, void *arg) {
   ls_guard *g = arg;
   (void)fd; (void)what;
+  if (g->listener == NULL) return;
   g->paused = 0; /* the next error pauses again, for longer */
   set_accepting(g);
 }
@@ -275,6 +276,14 @@ void ls_guard_request(ls_guard *g, struct evhttp_request *req) {
 
 int ls_guard_connections(const ls_guard *g) {
   return g->nconns;
+}
+
+/* Before evhttp_free, which frees the listener first and then closes the
+** connections (their closecbs run): nothing may touch the listener then. */
+void ls_guard_close(ls_guard *g) {
+  if (g == NULL) return;
+  g->listener = NULL;
+  evtimer_del(g->resume_ev);
 }
 
 /* After evhttp_free, which closed every connection (their closecbs ran). */

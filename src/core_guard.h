@@ -23,6 +23,8 @@ void ls_guard_listen(ls_guard *g, struct evhttp_bound_socket *sock,
 /* Called with each whole request: its connection's head arrived. */
 void ls_guard_request(ls_guard *g, struct evhttp_request *req);
 int ls_guard_connections(const ls_guard *g);
+/* Before evhttp_free: the listener goes first. */
+void ls_guard_close(ls_guard *g);
 /* After evhttp_free. */
 void ls_guard_free(ls_guard *g);
 

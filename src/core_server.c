@@ -263,6 +263,7 @@ static void server_close(ls_server *srv) {
     pending_unlink(p);
     ls_task_cancel(t);
   }
+  ls_guard_close(srv->guard);
   evhttp_free(srv->http);
   srv->http = NULL;
   ls_guard_free(srv->guard);
