@@ -280,6 +280,19 @@ function M.main(argv)
     return plan_of(o, { code = o.code })
   end
   if not rest[1] then return usage_error("no script given") end
+  -- "lsrun job": a command mistyped, not a script that is missing
+  local word = rest[1]
+  local file = not word:find("[/.]") and io.open(word, "r")
+  if file then file:close() end
+  if not word:find("[/.]") and not file then
+    local names = {}
+    for name in pairs(COMMANDS) do names[#names + 1] = name end
+    table.sort(names)
+    local near = require("livestation.spelling").closest(word, names, 2)
+    if near then
+      return usage_error(string.format("no command or script '%s'; did you mean the command '%s'?", word, near))
+    end
+  end
   return plan_of(o, { script = rest[1], args = { table.unpack(rest, 2) } })
 end
 
