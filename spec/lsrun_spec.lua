@@ -53,6 +53,13 @@ describe("lsrun", function()
     status, out = run("emulator --help")
     assert.equal(0, status)
     assert.matches("%-%-lenient%-signature", out)
+    -- jobs and steps: the arguments lsrun --help shows are those each command's own usage shows
+    local _, help = run("--help")
+    for _, cmd in ipairs { "jobs", "steps" } do
+      local _, _, err = run(cmd .. " --bogus")
+      local own = assert(err:match("usage: lsrun " .. cmd .. " ([^\n]+)"))
+      assert.truthy(help:find("lsrun " .. cmd .. " " .. own .. "  ", 1, true), cmd .. ": " .. own)
+    end
   end)
 
   it("exits 2 on a usage error", function()

@@ -23,8 +23,8 @@ usage: lsrun [options] SCRIPT [ARGS...]   run a Lua script
        lsrun [options] call OP [name=value ...] [--body JSON]
        lsrun ops                          list every operation by group
        lsrun help OP                      what an operation takes and returns, with an example
-       lsrun jobs [--state FILE] [--json] named jobs: last and next run, outcome
-       lsrun steps [--state FILE] [--json] [ID]  durable steps: what each returned
+       lsrun jobs [--state FILE|URL] [--json] [JOB]  named jobs: last and next run, outcome
+       lsrun steps [--state FILE] [--json] [WORKFLOW-OR-RUN]  durable steps: what each returned
        lsrun emulator [--port N] [...]    serve a local Live Station (lsrun emulator --help)
 options:
   --emulator     run against an in-process Live Station emulator
