@@ -150,6 +150,14 @@ return { channel = { name = "evening_news", cdn = { profile_id = 1 } },
     local p = w.spawn(dir, "usage", "./lsrun scripts/scheduled_broadcast.lua")
     assert.equal(2, p:wait(10))
     assert.equal("usage: lsrun scripts/scheduled_broadcast.lua [--check] CONFIG\n", p:stderr())
+    p = w.spawn(dir, "usage2", "./lsrun scripts/scheduled_broadcast.lua --chek show.lua")
+    assert.equal(2, p:wait(10))
+    assert.equal("unknown option --chek; did you mean --check?\n" ..
+      "usage: lsrun scripts/scheduled_broadcast.lua [--check] CONFIG\n", p:stderr())
+    p = w.spawn(dir, "usage3", "./lsrun scripts/scheduled_broadcast.lua --check a.lua b.lua")
+    assert.equal(2, p:wait(10))
+    assert.equal("unexpected argument 'b.lua' after a.lua\n" ..
+      "usage: lsrun scripts/scheduled_broadcast.lua [--check] CONFIG\n", p:stderr())
   end)
 
   it("auto_clips", function()

@@ -128,7 +128,19 @@ end
 function M.from_args(args, spec, usage, opts)
   local check_only = args[1] == "--check"
   local path = check_only and args[2] or args[1]
-  if not path or path == "" or path:sub(1, 1) == "-" then
+  local extra = args[check_only and 3 or 2]
+  -- say what was wrong before the usage: a mistyped option, a word too many
+  local wrong
+  if path == "--check" then
+    wrong = "--check is given twice"
+  elseif path and path:sub(1, 1) == "-" and path ~= "-" then
+    local near = require("livestation.spelling").closest(path, { "--check" }, 2)
+    wrong = "unknown option " .. path .. (near and "; did you mean --check?" or "")
+  elseif path and extra ~= nil then
+    wrong = string.format("unexpected argument '%s' after %s", extra, path)
+  end
+  if wrong then io.stderr:write(wrong, "\n") end
+  if wrong or not path or path == "" or path:sub(1, 1) == "-" then
     io.stderr:write("usage: ", usage, "\n")
     os.exit(2)
   end
