@@ -13,6 +13,10 @@
 ** is ready. The calling task yields meanwhile (a plain caller pumps the
 ** loop, as for HTTP).
 **
+** One limit of libpq: a host *name* in the URL is resolved before
+** PQconnectStart returns (getaddrinfo blocks); a Unix socket path, an IP
+** address or hostaddr= does not wait.
+**
 ** One operation at a time per connection; the Lua side queues its users.
 ** One cancel path: a task cancelled while it waits, or a wait that passes
 ** its timeout, drops the connection (PQfinish). The server then rolls back

@@ -35,6 +35,9 @@ done
 pgbase=$(mktemp -d)
 chmod 711 "$pgbase"
 trap 'sh tools/pg_server.sh stop "$pgbase/pg" >/dev/null 2>&1; rm -rf "$pgbase"' EXIT
+# and should this shell be killed outright, a watcher stops it all the same
+(while kill -0 $$ 2>/dev/null; do sleep 2; done
+ sh tools/pg_server.sh stop "$pgbase/pg"; rm -rf "$pgbase") >/dev/null 2>&1 &
 if pgurl=$(sh tools/pg_server.sh start "$pgbase/pg"); then
   export LIVESTATION_TEST_PG="$pgurl" LIVESTATION_TEST_PGDIR="$pgbase/pg"
 else
