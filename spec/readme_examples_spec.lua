@@ -67,6 +67,7 @@ describe("README examples in other languages #foreign", function()
     assert.is_true(ok, why)
     assert.matches('"genType":"SYSTEM"', out)
     assert.matches('"channelName":"curl_show"', out)
+    assert.matches('^{[^\n]*"genType":"SYSTEM"[^\n]*}\n{[^\n]*"curl_show"[^\n]*}\n$', out)
     assert.equal("CREATING", channel_named("curl_show").channelStatus)
   end)
 
