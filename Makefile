@@ -32,7 +32,7 @@ COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_preempt core_util core_store core_pg core_notify runtime
+CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_preempt core_util core_json core_store core_pg core_notify runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua

@@ -135,6 +135,7 @@ int luaopen_livestation_core(lua_State *L) {
   add_funcs(L, ls_http_funcs);
   add_funcs(L, ls_server_funcs);
   add_funcs(L, ls_util_funcs);
+  add_funcs(L, ls_json_funcs);
   add_funcs(L, ls_store_funcs);
   add_funcs(L, ls_notify_funcs);
   add_funcs(L, ls_pg_funcs);

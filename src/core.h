@@ -156,6 +156,8 @@ extern const luaL_Reg ls_util_funcs[];
 void ls_util_open(lua_State *L);
 extern const luaL_Reg ls_store_funcs[];
 void ls_store_open(lua_State *L);
+/* core_json.c */
+extern const luaL_Reg ls_json_funcs[];
 /* core_notify.c */
 extern const luaL_Reg ls_notify_funcs[];
 

@@ -24,7 +24,7 @@ local LABELS = { "ERROR", "WARN ", "INFO ", "DEBUG" }
 local NAMES = { "error", "warn", "info", "debug" }
 
 local function level_of(name)
-  return type(name) == "string" and LEVELS[name:lower()] or nil
+  return LEVELS[name] or (type(name) == "string" and LEVELS[name:lower()]) or nil
 end
 
 local current = level_of(os.getenv("LIVESTATION_LOG")) or LEVELS.warn

@@ -41,20 +41,25 @@ end
 local Family = {}
 Family.__index = Family
 
--- The series key and its rendered label text for a label table.
+-- The series key and its rendered label text for a label table. The key
+-- is looked up first: the label text is escaped only for a new series
+-- (this runs on every API call).
+local NO_LABELS = {}
+
 function Family:series(labels)
-  labels = labels or {}
-  local parts, key = {}, {}
-  for i, name in ipairs(self.labels) do
-    local v = labels[name]
-    if v == nil then error(format("%s: label '%s' missing", self.name, name), 3) end
-    v = tostring(v)
-    key[i] = v
-    parts[i] = name .. '="' .. escape_label(v) .. '"'
+  labels = labels or NO_LABELS
+  local names = self.labels
+  local key = {}
+  for i = 1, #names do
+    local v = labels[names[i]]
+    if v == nil then error(format("%s: label '%s' missing", self.name, names[i]), 3) end
+    key[i] = tostring(v)
   end
   local k = concat(key, "\0")
   local s = self.values[k]
   if not s then
+    local parts = {}
+    for i = 1, #names do parts[i] = names[i] .. '="' .. escape_label(key[i]) .. '"' end
     s = { text = concat(parts, ","), value = 0 }
     if self.kind == "histogram" then
       s.counts, s.sum, s.count = {}, 0, 0
