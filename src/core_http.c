@@ -192,10 +192,13 @@ static int l_http_request(lua_State *L) {
   lua_pop(L, 2);
   req.timeout_ms = opt_ms(L, "timeout", DEFAULT_TIMEOUT_S);
   req.connect_timeout_ms = opt_ms(L, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S);
-  /* headers: "Name: value" strings kept on the stack until started */
+  /* headers: "Name: value" lines in one block, kept on the stack (a
+  ** userdatum) until started; sized by a first pass, filled by a second */
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1)) {
     int ht = lua_gettop(L);
+    size_t size = 0;
+    char *p;
     luaL_checktype(L, ht, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, ht)) {
@@ -206,15 +209,26 @@ static int l_http_request(lua_State *L) {
       ** a string in place and confuse lua_next */
       if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
         return luaL_error(L, "http_request: headers must map names to strings");
-      luaL_checkstack(L, 3, "too many headers"); /* one line per header stays */
       k = lua_tolstring(L, -2, &kl);
       v = lua_tolstring(L, -1, &vl);
       if (!no_crlf(k, kl) || !no_crlf(v, vl))
         return luaL_error(L, "http_request: header %s holds a line break", k);
-      lua_pushfstring(L, "%s: %s", k, v);
-      lines[nh++] = lua_tostring(L, -1);
-      lua_insert(L, -3); /* keep the line on the stack, below the key */
-      lua_pop(L, 1);    /* value */
+      size += kl + vl + 3; /* ": " and the \0 */
+      nh++;
+      lua_pop(L, 1);
+    }
+    p = lua_newuserdatauv(L, size ? size : 1, 0);
+    nh = 0;
+    lua_pushnil(L);
+    while (lua_next(L, ht)) {
+      size_t kl, vl;
+      const char *k = lua_tolstring(L, -2, &kl), *v = lua_tolstring(L, -1, &vl);
+      lines[nh++] = p;
+      memcpy(p, k, kl); p += kl;
+      *p++ = ':'; *p++ = ' ';
+      memcpy(p, v, vl); p += vl;
+      *p++ = '\0';
+      lua_pop(L, 1);
     }
   }
   lines[nh] = NULL;

@@ -105,6 +105,25 @@ local function sorted_names(t)
   return names
 end
 
+-- A path template split once into its pieces: literal, name, literal,
+-- ... (ending with a literal), so a call fills the names without a gsub.
+local path_plans = {}
+
+local function path_plan(template)
+  local plan = path_plans[template]
+  if plan then return plan end
+  plan = {}
+  local last = 1
+  for s, name, e in template:gmatch("(){([^}]+)}()") do
+    plan[#plan + 1] = template:sub(last, s - 1)
+    plan[#plan + 1] = name
+    last = e
+  end
+  plan[#plan + 1] = template:sub(last)
+  path_plans[template] = plan
+  return plan
+end
+
 -- Builds the request for op (a catalogue entry) from params. Returns
 -- { method, path, query, target, body }: query is "" when there is none,
 -- target is path[?query], body is the JSON text or nil when the operation
@@ -117,13 +136,16 @@ end
 -- merged into the body; an operation without a body gets one).
 function M.build(op, params, extra)
   params = params or {}
-  local path = op.path:gsub("{([^}]+)}", function(name)
+  local plan = path_plan(op.path)
+  local path = plan[1]
+  for i = 2, #plan, 2 do
+    local name = plan[i]
     local v = params[name]
     if v == nil then
       error(format("request.build: %s: missing path parameter '%s'", op.id or "?", name), 0)
     end
-    return M.escape(scalar_for(op, name, v))
-  end)
+    path = path .. M.escape(scalar_for(op, name, v)) .. plan[i + 1]
+  end
   local query, nq = {}, 0
   local body, has_body = {}, false
   for _, p in ipairs(op.params or {}) do

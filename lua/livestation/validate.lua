@@ -184,10 +184,17 @@ local function declared_names(fields)
   return declared
 end
 
+local NO_KEYS = {}
+
 -- Unknown members of an object value v declared by `fields`.
 local function unknown_members(op, fields, v, path, shape)
   local declared = declared_names(fields)
-  for _, k in ipairs(sorted_keys(v)) do
+  local all_known = true
+  for k in next, v do
+    if not declared[k] then all_known = false break end
+  end
+  -- sorted only when one is unknown: the first in order is reported
+  for _, k in ipairs(all_known and NO_KEYS or sorted_keys(v)) do
     if not declared[k] then
       local kp = key_path(path, k)
       local where = path == "" and "" or (" in " .. path)

@@ -56,7 +56,11 @@ end
 
 local CLASS = { [2] = "2xx", [3] = "3xx", [4] = "4xx", [5] = "5xx" }
 
--- One request's end: an HTTP status, or a transport failure's kind.
+-- One request's end: an HTTP status, or a transport failure's kind. The
+-- series of each operation and class is kept at hand: this runs on every
+-- API call. (Dropped if the family's series are ever replaced.)
+local call_series, call_values = {}, nil
+
 function M.api_call(op, status_or_kind)
   local class
   if math.type(status_or_kind) == "integer" then
@@ -64,7 +68,18 @@ function M.api_call(op, status_or_kind)
   else
     class = status_or_kind == "timeout" and "timeout" or "network"
   end
-  M.api_calls:inc { op = op, status_class = class }
+  if call_values ~= M.api_calls.values then call_series, call_values = {}, M.api_calls.values end
+  local per_op = call_series[op]
+  if not per_op then
+    per_op = {}
+    call_series[op] = per_op
+  end
+  local series = per_op[class]
+  if not series then
+    series = M.api_calls:series { op = op, status_class = class }
+    per_op[class] = series
+  end
+  series.value = series.value + 1
 end
 
 function M.api_retry(op)
@@ -74,14 +89,18 @@ end
 -- Counts a request in flight until the returned value is closed:
 --   local _ <close> = metrics.api_request()
 -- (a cancelled task closes it too).
+local function in_flight_series()
+  return M.api_in_flight.values[""] or M.api_in_flight:series()
+end
+
 local closer = setmetatable({}, { __close = function()
   M.in_flight = M.in_flight - 1
-  M.api_in_flight:set(nil, M.in_flight)
+  in_flight_series().value = M.in_flight
 end })
 
 function M.api_request()
   M.in_flight = M.in_flight + 1
-  M.api_in_flight:set(nil, M.in_flight)
+  in_flight_series().value = M.in_flight
   return closer
 end
 

@@ -49,17 +49,28 @@ local NO_LABELS = {}
 function Family:series(labels)
   labels = labels or NO_LABELS
   local names = self.labels
-  local key = {}
-  for i = 1, #names do
-    local v = labels[names[i]]
-    if v == nil then error(format("%s: label '%s' missing", self.name, names[i]), 3) end
-    key[i] = tostring(v)
+  local n = #names
+  local k
+  if n == 0 then
+    k = ""
+  else
+    for i = 1, n do
+      if labels[names[i]] == nil then error(format("%s: label '%s' missing", self.name, names[i]), 3) end
+    end
+    -- the key without a table for the usual one or two labels
+    k = tostring(labels[names[1]])
+    if n == 2 then
+      k = k .. "\0" .. tostring(labels[names[2]])
+    elseif n > 2 then
+      local key = {}
+      for i = 1, n do key[i] = tostring(labels[names[i]]) end
+      k = concat(key, "\0")
+    end
   end
-  local k = concat(key, "\0")
   local s = self.values[k]
   if not s then
     local parts = {}
-    for i = 1, #names do parts[i] = names[i] .. '="' .. escape_label(key[i]) .. '"' end
+    for i = 1, n do parts[i] = names[i] .. '="' .. escape_label(tostring(labels[names[i]])) .. '"' end
     s = { text = concat(parts, ","), value = 0 }
     if self.kind == "histogram" then
       s.counts, s.sum, s.count = {}, 0, 0
