@@ -113,6 +113,24 @@ describe("json.decode", function()
     assert.are.equal("integer", math.type(json.decode("6.0")))
   end)
 
+  it("drops null from objects at every depth, keeps fractions and negative integers", function()
+    local v = json.decode('{"a":{"b":null,"c":[null,{"d":null,"e":-3.0,"f":0.5}]},"g":null}')
+    assert.are.same({ a = { c = { json.null, { e = -3, f = 0.5 } } } }, v)
+    assert.are.equal("integer", math.type(v.a.c[2].e))
+    assert.are.equal("float", math.type(v.a.c[2].f))
+    assert.is_true(json.is_array(v.a.c))
+  end)
+
+  it("walks deeply nested answers", function()
+    local depth = 900 -- below lua-cjson's own nesting limit
+    local v = assert(json.decode(string.rep("[", depth) .. "1.0" .. string.rep("]", depth)))
+    for _ = 1, depth do
+      assert.is_true(json.is_array(v))
+      v = v[1]
+    end
+    assert.are.equal("integer", math.type(v))
+  end)
+
   it("leaves integral values beyond 2^53 as floats", function()
     assert.are.equal("float", math.type(json.decode("[9007199254740992]")[1]))
     assert.are.equal("integer", math.type(json.decode("[9007199254740991]")[1]))
