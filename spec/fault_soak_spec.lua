@@ -74,8 +74,9 @@ describe("under 20% transient faults", function()
     local faults = fired(url) - before
     assert.same({}, failures)
     assert.equal(1000, ok)
-    -- the faults really fired at about the rate asked for
-    assert.is_true(faults >= 0.15 * requests and faults <= 0.25 * requests,
+    -- the faults really fired at about the rate asked for (a stalled
+    -- attempt the client gave up on still counts at the server: a margin)
+    assert.is_true(faults >= 0.15 * requests and faults <= 0.30 * requests,
       faults .. " faults in " .. requests .. " requests")
   end)
 
