@@ -142,3 +142,18 @@ describe("the README's own links", function()
     end
   end)
 end)
+
+describe("the README's config example", function()
+  it("passes config.from_args a usage line it prints once, after \"usage: \"", function()
+    local usage = read("README.md"):match('config%.from_args%(arg, SHOW, "([^"]+)"')
+    assert.is_string(usage)
+    local dir = shell.tmpdir()
+    write(dir .. "/show.lua", 'local config = require("livestation").config\n' ..
+      'config.from_args(arg, config.types.record {}, ' .. string.format("%q", usage) .. ')\n')
+    local status, out, err = shell.run("./lsrun " .. dir .. "/show.lua")
+    assert.equal(2, status)
+    assert.equal("", out)
+    assert.equal("usage: " .. usage .. "\n", err)
+    assert.not_matches("usage: usage:", err)
+  end)
+end)

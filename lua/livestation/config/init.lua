@@ -121,7 +121,8 @@ end
 
 -- The checked config named by the script's arguments (CONFIG, or
 -- --check CONFIG: check it, say so and exit); exits on problems.
--- Returns the config and its path, and whether it is only checked.
+-- usage is the command line without "usage: " ("lsrun show.lua [--check]
+-- CONFIG"). Returns the config and its path.
 -- opts.ahead(cfg, add): problems that only matter before the work begins
 -- (a start already past); --check runs it, and the script runs it itself
 -- on a first start (M.ahead) but not when it resumes work under way.
