@@ -54,8 +54,9 @@ describe("ls:wait", function()
 
   it("times out with the last state seen", function()
     gw = gateway.start { respond = function() return 200, gateway.JSON, channel("CREATING") end }
+    -- a timeout long enough for a first look on a loaded machine
     local _, err = gateway.client(gw):wait("channel_ready", { channelId = CH },
-      { interval = 0.02, timeout = 0.1 })
+      { interval = 0.05, timeout = 0.6 })
     assert.equal("timeout", err.kind)
     assert.matches("last seen: CREATING", err.message)
   end)
