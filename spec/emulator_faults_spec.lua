@@ -157,4 +157,15 @@ describe("emulator faults", function()
       assert.is_string(body.error.message)
     end
   end)
+
+  it("refuses an operation id it does not know, with a suggestion", function()
+    local status, body = H.control(url, "POST", "faults", { operation = "chanel.get", status = 500 })
+    assert.equal(400, status)
+    assert.matches("operation: unknown operation 'chanel.get'; did you mean 'channel.get'?",
+      body.error.message, 1, true)
+    status, body = H.control(url, "POST", "faults", { operation = { "channel.get", "nothing.like.it" },
+      status = 500 })
+    assert.equal(400, status)
+    assert.matches("unknown operation 'nothing.like.it'", body.error.message, 1, true)
+  end)
 end)

@@ -24,6 +24,7 @@ local core = require "livestation.core"
 local catalogue = require "livestation.catalogue"
 local codes = require "livestation.codes"
 local reply = require "livestation.emulator.reply"
+local ops = require "livestation.ops"
 
 local M = {}
 
@@ -54,6 +55,13 @@ function M.check(rule)
   local r = { hits = 0 }
   r.operations = list_of(rule.operation)
   if rule.operation ~= nil and not r.operations then return nil, "operation: a string or a list" end
+  for _, id in ipairs(r.operations or {}) do -- a mistyped id would never fire
+    if not ops.get(id) then
+      local near = ops.suggest(id)
+      return nil, string.format("operation: unknown operation '%s'%s", tostring(id),
+        near and string.format("; did you mean '%s'?", near) or "")
+    end
+  end
   local paths = list_of(rule.path)
   if rule.path ~= nil and not paths then return nil, "path: a string or a list" end
   if paths then
