@@ -11,8 +11,9 @@ LUA_LIB ?= -llua5.4
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes
 ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
              $(WARN) $(LUA_INC) $(PG_INC) $(CFLAGS) $(SAN)
-# libcurl is not linked: src/ls_curl.c opens it with the first transfer
-LIBS     = -levent -lcrypto -lsqlite3 -lpq
+# libcurl and libpq are not linked: src/ls_curl.c opens libcurl with the
+# first transfer, src/ls_pq.c libpq with the first PostgreSQL connection
+LIBS     = -levent -lcrypto -lsqlite3
 BUSTED   = lua5.4 /usr/bin/busted
 
 VERSION  = 0.1.0
@@ -32,7 +33,7 @@ COMPDIR  = $(PREFIX)/share/bash-completion/completions
 PCDIR    = $(LIBDIR)/pkgconfig
 INSTALL ?= install
 
-CORE = ls_sign ls_curl ls_http core core_task core_http core_server core_guard core_preempt core_util core_json core_store core_pg core_notify runtime
+CORE = ls_sign ls_curl ls_pq ls_http core core_task core_http core_server core_guard core_preempt core_util core_json core_store core_pg core_notify runtime
 OBJ  = $(CORE:%=build/%.o)
 
 all: lsrun livestation.so liblivestation.a liblivestation.so build/meta/livestation.lua

@@ -94,11 +94,12 @@ describe("lsrun", function()
 
   -- the fast start: what -e '' holds, and libcurl opened by the first
   -- transfer (the figures are in make bench)
-  it("starts without libcurl, the operation table or the scheduler", function()
+  it("starts without libcurl, libpq, the operation table or the scheduler", function()
     local script = write_script([[
       local core = require "livestation.core"
       local function maps() local f = io.open("/proc/self/maps") local s = f:read("a") f:close() return s end
-      print(maps():find("libcurl", 1, true) and "curl at start" or "no curl at start")
+      print(maps():find("libcurl", 1, true) and "curl at start" or "no curl at start",
+        maps():find("libpq", 1, true) and "pq at start" or "no pq at start")
       print(package.loaded["livestation.catalogue"] and "table" or "no table",
         package.loaded["livestation.schedule"] and "scheduler" or "no scheduler")
       local srv = assert(core.http_server { port = 0, handler = function() return 200, {}, "hi" end })
@@ -109,7 +110,7 @@ describe("lsrun", function()
     local status, out, err = run(script)
     os.remove(script)
     assert.equal(0, status, err)
-    assert.equal("no curl at start\nno table\tno scheduler\n200\thi\tcurl after\n", out)
+    assert.equal("no curl at start\tno pq at start\nno table\tno scheduler\n200\thi\tcurl after\n", out)
   end)
 
   it("exits 1 with the message and a traceback when the script fails", function()

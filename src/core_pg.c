@@ -31,6 +31,8 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "ls_pq.h"
+
 #include "core.h"
 
 #define LS_PG_MT "livestation.pg"
@@ -300,7 +302,13 @@ static int l_connect(lua_State *L) {
   ls_pg *pg;
   ls_op *op;
   int n;
+  char msg[256];
   luaL_argcheck(L, timeout > 0 && timeout < 1e9, 2, "must be seconds > 0");
+  if (ls_pq_load(msg, sizeof msg) != 0) { /* a world failure: nil, message */
+    luaL_pushfail(L);
+    lua_pushfstring(L, "postgresql: %s", msg);
+    return 2;
+  }
   pg = lua_newuserdatauv(L, sizeof *pg, 0); /* closed until connected */
   memset(pg, 0, sizeof *pg);
   pg->core = core;
