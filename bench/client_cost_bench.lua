@@ -56,25 +56,7 @@ report("start-up", best_lsrun / per_round * 1e3, best_lua / per_round * 1e3, "ms
 
 ---------------------------------------------------------------- client cost
 
-local urlfile = os.tmpname()
-os.execute("./lsrun emulator --port 0 --quiet >" .. urlfile .. " 2>/dev/null & echo $! >" .. urlfile .. ".pid")
-local url
-for _ = 1, 200 do
-  local f = io.open(urlfile)
-  url = f and f:read("l")
-  if f then f:close() end
-  if url and url:match("^http") then break end
-  core.sleep(0.02)
-end
-local pidf = io.open(urlfile .. ".pid")
-local pid = pidf:read("l")
-pidf:close()
-os.remove(urlfile)
-os.remove(urlfile .. ".pid")
-if not (url and url:match("^http://127%.0%.0%.1:")) then
-  os.execute("kill " .. pid .. " 2>/dev/null")
-  error("the emulator did not start on 127.0.0.1", 0)
-end
+local url, stop_emulator = dofile("bench/emulator_process.lua").start()
 
 local ok, err = pcall(function()
   local ls = livestation.new { endpoint = url, access_key = emulator.DEFAULT_ACCESS_KEY,
@@ -130,5 +112,5 @@ local ok, err = pcall(function()
     best_decode * us))
   report("w/o decode", (best_ours - best_decode) * us, best_c * us, "us")
 end)
-os.execute("kill " .. pid)
+stop_emulator()
 if not ok then error(err, 0) end

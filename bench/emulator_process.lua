@@ -24,7 +24,10 @@ function M.start()
   pidf:close()
   os.remove(urlfile)
   os.remove(urlfile .. ".pid")
-  assert(url and url:match("^http://127%.0%.0%.1:"), "the emulator did not start on 127.0.0.1")
+  if not (url and url:match("^http://127%.0%.0%.1:")) then
+    os.execute("kill " .. pid .. " 2>/dev/null") -- a half-started emulator is not left behind
+    error("the emulator did not start on 127.0.0.1", 0)
+  end
   return url, function() os.execute("kill " .. pid) end
 end
 
