@@ -13,7 +13,7 @@ ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
              $(WARN) $(LUA_INC) $(PG_INC) $(CFLAGS) $(SAN)
 # libcurl and libpq are not linked: src/ls_curl.c opens libcurl with the
 # first transfer, src/ls_pq.c libpq with the first PostgreSQL connection
-LIBS     = -levent -lcrypto -lsqlite3
+LIBS     = -levent -lcrypto -lsqlite3 -lyajl
 BUSTED   = lua5.4 /usr/bin/busted
 
 VERSION  = 0.1.0
@@ -75,8 +75,9 @@ test_embed: test/test_embed.c liblivestation.a
 test_server: test/test_server.c liblivestation.a
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< liblivestation.a $(LUA_LIB) $(LIBS) -lm
 
-# libFuzzer (clang): the C request and header handling, under ASan and
-# UBSan (test/fuzz_http.c); make fuzz runs it for FUZZ_SECONDS seconds
+# libFuzzer (clang), under ASan and UBSan: the C request and header
+# handling (test/fuzz_http.c) and json.decode (test/fuzz_json.c); make
+# fuzz runs each for FUZZ_SECONDS seconds
 FUZZ_CC   ?= clang
 FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wno-typedef-redefinition
 FUZZ_OBJ   = $(CORE:%=build/fuzz/%.o)
@@ -85,12 +86,12 @@ build/fuzz/%.o: src/%.c src/*.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
 
-build/fuzz/fuzz_http: test/fuzz_http.c $(FUZZ_OBJ)
+build/fuzz/fuzz_%: test/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(ALL_CFLAGS) -O1 -Isrc -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_OBJ) \
 	  $(LUA_LIB) $(LIBS) -lm
 
-fuzz: build/fuzz/fuzz_http
-	@sh tools/fuzz.sh
+fuzz: build/fuzz/fuzz_http build/fuzz/fuzz_json
+	@sh tools/fuzz.sh http && sh tools/fuzz.sh json
 
 # a stand-in for systemd's notify socket (spec/systemd_spec.lua)
 build/notify_sink: test/notify_sink.c | build

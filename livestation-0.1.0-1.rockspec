@@ -20,7 +20,6 @@ emulator of the service.]],
 supported_platforms = { "linux" }
 dependencies = {
    "lua >= 5.4, < 5.5",
-   "lua-cjson",
 }
 external_dependencies = {
    -- Debian keeps curl's headers under the multiarch include directory
@@ -28,6 +27,7 @@ external_dependencies = {
    EVENT = { header = "event2/event.h" },
    OPENSSL = { header = "openssl/hmac.h" },
    SQLITE = { header = "sqlite3.h" },
+   YAJL = { header = "yajl/yajl_parse.h" },
 }
 build = {
    type = "make",

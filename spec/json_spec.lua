@@ -131,9 +131,14 @@ describe("json.decode", function()
     assert.are.equal("integer", math.type(v))
   end)
 
-  it("leaves integral values beyond 2^53 as floats", function()
-    assert.are.equal("float", math.type(json.decode("[9007199254740992]")[1]))
-    assert.are.equal("integer", math.type(json.decode("[9007199254740991]")[1]))
+  it("keeps integer literals exact up to 64 bits, and integral floats beyond 2^53 as floats", function()
+    assert.are.equal(9007199254740993, json.decode("[9007199254740993]")[1])
+    assert.are.equal(math.maxinteger, json.decode("[9223372036854775807]")[1])
+    assert.are.equal(math.mininteger, json.decode("[-9223372036854775808]")[1])
+    assert.are.equal("float", math.type(json.decode("[9223372036854775808]")[1]))
+    assert.are.equal("float", math.type(json.decode("[9007199254740992.0]")[1]))
+    assert.are.equal("integer", math.type(json.decode("[9007199254740991.0]")[1]))
+    assert.are.equal("integer", math.type(json.decode("[1e3]")[1]))
   end)
 
   it("keeps empty arrays and objects apart", function()
@@ -144,16 +149,40 @@ describe("json.decode", function()
     assert.are.equal('{"deep":[[]],"list":[],"obj":{}}', json.encode(v))
   end)
 
+  it("drops a null member, and a later null removes an earlier value", function()
+    assert.are.equal('{"b":[null,{}]}', json.encode(json.decode('{"a":null,"b":[null,{"c":null}]}')))
+    assert.are.equal("{}", json.encode(json.decode('{"a":1,"a":null}')))
+    assert.are.equal('{"a":2}', json.encode(json.decode('{"a":null,"a":2}')))
+  end)
+
+  it("builds arrays and objects longer than the Lua stack holds at once", function()
+    local items, members = {}, {}
+    for i = 1, 100000 do items[i] = tostring(i) members[i] = '"k' .. i .. '":' .. i end
+    local a = assert(json.decode("[" .. table.concat(items, ",") .. "]"))
+    assert.are.equal(100000, #a)
+    assert.are.equal(77777, a[77777])
+    local o = assert(json.decode("{" .. table.concat(members, ",") .. "}"))
+    assert.are.equal(99999, o.k99999)
+  end)
+
   it("gives a top-level null as json.null", function()
     assert.are.equal(json.null, json.decode("null"))
   end)
 
   local bad = {
     { "not a string", nil, "json.decode: expected a string, got nil" },
-    { "empty", "", "json.decode: Expected value but found T_END at character 1" },
-    { "truncated", '{"a":', "json.decode: Expected value but found T_END at character 6" },
-    { "NaN", "[NaN]", "json.decode: Expected value but found invalid token at character 2" },
-    { "error after an empty array", '{"a":[],"b":x}', "json.decode: Expected value but found invalid token at character 13" },
+    { "empty", "", "json.decode: parse error: premature EOF at the end of the text" },
+    { "truncated", '{"a":', "json.decode: parse error: premature EOF at the end of the text" },
+    { "NaN", "[NaN]", "json.decode: lexical error: invalid char in json text at byte 2" },
+    { "error after an empty array", '{"a":[],"b":x}', "json.decode: lexical error: invalid char in json text at byte 13" },
+    { "trailing text", '[1] x', "json.decode: parse error: trailing garbage at byte 5" },
+    { "a bad UTF-8 byte", '["\255"]', "json.decode: a string that is not valid UTF-8 ends at byte 4" },
+    { "an escaped lone surrogate", '["\\udc00"]', "json.decode: a string that is not valid UTF-8 ends at byte 9" },
+    { "a raw surrogate", '["\237\160\128"]', "json.decode: a string that is not valid UTF-8 ends at byte 6" },
+    { "an overlong form", '["\192\128"]', "json.decode: a string that is not valid UTF-8 ends at byte 5" },
+    { "an unterminated string after the value", '"a" "b', "json.decode: parse error: trailing garbage at byte 5" },
+    { "nesting past 1000", string.rep("[", 1001) .. string.rep("]", 1001),
+      "json.decode: more than 1000 nested arrays and objects" },
   }
   for _, c in ipairs(bad) do
     it("returns nil and a message for " .. c[1], function()
@@ -209,5 +238,82 @@ describe("json.number", function()
     local ok, err = pcall(json.number, 0 / 0)
     assert.is_false(ok)
     assert.matches("json.number: NaN cannot be encoded", err, 1, true)
+  end)
+end)
+
+describe("json.decode against lua-cjson", function()
+  local cjson = require "cjson"
+
+  -- Random JSON text: objects, arrays, strings with escapes and UTF-8,
+  -- integers and fractions, in random layout.
+  local function gen(depth)
+    local r = math.random(depth > 3 and 6 or 8)
+    if r == 1 then return tostring(math.random(-2 ^ 40, 2 ^ 40))
+    elseif r == 2 then return string.format("%.6g", (math.random() - 0.5) * 10 ^ math.random(-5, 12))
+    elseif r == 3 then
+      local parts = {}
+      for i = 1, math.random(0, 6) do
+        parts[i] = ({ "a", "\\n", "\\\"", "\\u00e9", "\\ud83d\\ude00", "\xed\x95\x9c", " ", "\\/", "z9" })[math.random(9)]
+      end
+      return '"' .. table.concat(parts) .. '"'
+    elseif r == 4 then return ({ "true", "false", "null" })[math.random(3)]
+    elseif r == 5 then return tostring(math.random(0, 10)) .. ".0"
+    elseif r == 6 then return '"x"'
+    elseif r == 7 then
+      local items = {}
+      for i = 1, math.random(0, 5) do items[i] = gen(depth + 1) end
+      return "[" .. table.concat(items, math.random(2) == 1 and "," or " , ") .. "]"
+    else
+      local items = {}
+      for i = 1, math.random(0, 5) do items[i] = '"k' .. math.random(8) .. '":' .. gen(depth + 1) end
+      return "{" .. table.concat(items, ",\n ") .. "}"
+    end
+  end
+
+  -- What ours should give for what cjson gives: integral floats within
+  -- 2^53 as integers, null dropped from objects.
+  local function same(ours, theirs)
+    if type(theirs) == "number" then
+      return ours == theirs and (math.type(ours) == "integer") == (theirs == math.floor(theirs))
+    end
+    if theirs == cjson.null then return ours == json.null end
+    if type(theirs) ~= "table" then return ours == theirs end
+    if type(ours) ~= "table" then return false end
+    local n = 0
+    for k, v in pairs(theirs) do
+      if v ~= cjson.null or type(k) == "number" then
+        n = n + 1
+        if not same(ours[k], v) then return false end
+      end
+    end
+    for _ in pairs(ours) do n = n - 1 end
+    return n == 0
+  end
+
+  it("gives the same values on 3,000 random documents", function()
+    math.randomseed(8)
+    for _ = 1, 3000 do
+      local s = gen(0)
+      local ours, err = json.decode(s)
+      assert.is_nil(err, s)
+      assert.is_true(same(ours, cjson.decode(s)), s)
+    end
+  end)
+
+  it("refuses what lua-cjson refuses, on 3,000 mutants", function()
+    math.randomseed(9)
+    local refused = 0
+    for _ = 1, 3000 do
+      local s = gen(0)
+      local i = math.random(#s)
+      s = s:sub(1, i - 1) .. string.char(math.random(32, 126)) .. s:sub(i + 1)
+      if not pcall(cjson.decode, s) and not s:find("\\u", 1, true) then
+        refused = refused + 1
+        local v, err = json.decode(s)
+        assert.is_nil(v, s)
+        assert.matches("^json.decode: ", err)
+      end
+    end
+    assert.is_true(refused > 100, "mutants refused: " .. refused)
   end)
 end)

@@ -141,5 +141,8 @@ int luaopen_livestation_core(lua_State *L) {
   add_funcs(L, ls_pg_funcs);
   lua_pushliteral(L, LS_VERSION);
   lua_setfield(L, -2, "version");
+  /* JSON's null: the NULL light userdata, the value lua-cjson uses too */
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "json_null");
   return 1;
 }

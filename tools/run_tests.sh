@@ -13,10 +13,11 @@ count() { # $1 = passed, $2 = failed
   failed=$((failed + $2))
 }
 
-fuzz() { make -s build/fuzz/fuzz_http && sh tools/fuzz.sh; }
+fuzz_http() { make -s build/fuzz/fuzz_http && sh tools/fuzz.sh http; }
+fuzz_json() { make -s build/fuzz/fuzz_json && FUZZ_SECONDS=${FUZZ_SECONDS:-15} sh tools/fuzz.sh json; }
 
 tests="./test_core ./test_embed ./test_server"
-if [ -z "${LS_NO_FUZZ:-}" ] && command -v clang >/dev/null 2>&1; then tests="$tests fuzz"; fi
+if [ -z "${LS_NO_FUZZ:-}" ] && command -v clang >/dev/null 2>&1; then tests="$tests fuzz_http fuzz_json"; fi
 for t in $tests; do
   out=$($t 2>&1)
   echo "$out"

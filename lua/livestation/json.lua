@@ -1,21 +1,18 @@
--- JSON for the wire: decoding on top of lua-cjson, encoding in Lua.
+-- JSON for the wire: decoding in C (core_json.c, on yajl), encoding in Lua.
 --
--- Debian's lua-cjson decodes every number as a float and encodes with 14
--- significant digits, and Live Station wants integers written as integers.
--- So decode() turns integral floats back into integers, and encode() is our
--- own: integral values are written without a fraction at every depth, other
--- floats in their shortest round-trip form, object keys sorted so the same
--- value always gives the same text, and anything JSON cannot say (NaN, a
--- sparse array, a cycle, a function) raises an error naming where it is.
+-- Live Station wants integers written as integers. So decode() keeps
+-- integer literals as integers, and encode() is our own: integral values
+-- are written without a fraction at every depth, other floats in their
+-- shortest round-trip form, object keys sorted so the same value always
+-- gives the same text, and anything JSON cannot say (NaN, a sparse array,
+-- a cycle, a function) raises an error naming where it is.
 
-local cjson = require("cjson.safe").new()
-
--- NaN, Infinity and hex numbers are not JSON; refuse them on input.
-cjson.decode_invalid_numbers(false)
+local core = require "livestation.core"
 
 local M = {}
 
-M.null = cjson.null
+-- null in arrays; equal to lua-cjson's cjson.null
+M.null = core.json_null
 
 local type, next, tostring, tonumber = type, next, tostring, tonumber
 local mtype, tointeger = math.type, math.tointeger
@@ -98,95 +95,20 @@ end
 
 ---------------------------------------------------------------- decoding
 
--- Integral floats become integers; null is dropped from objects and kept
--- (as json.null) in arrays, which are marked so they re-encode as arrays.
--- A one-element array holding the sentinel stands for "[]" (see below).
--- One walk in C (core_json.c): in Lua it cost more than the decode.
-local json_normalize = require("livestation.core").json_normalize
-
-local function normalize(t, sentinel)
-  return json_normalize(t, ARRAY_MT, null, sentinel)
-end
-
--- cjson cannot tell "[]" from "{}". Before decoding, each empty array
--- outside a string literal is rewritten as a one-element array holding a
--- random string that occurs nowhere in the input; normalize() turns those
--- back into empty, marked arrays. Returns the spans (start, end, ...) or nil.
-local function find_empty_arrays(s)
-  local found, pos = nil, 1
-  while true do
-    local i, _, c = s:find('(["%[])', pos)
-    if not i then return found end
-    if c == '"' then
-      -- skip the string literal: find the closing quote not escaped
-      local j = i + 1
-      while true do
-        local q = s:find('["\\]', j)
-        if not q then return found end -- unterminated: cjson will say so
-        if s:byte(q) == 92 then j = q + 2 else pos = q + 1 break end
-      end
-    else
-      local _, e = s:find("^%[[ \t\r\n]*%]", i)
-      if e then
-        found = found or {}
-        found[#found + 1] = i
-        found[#found + 1] = e
-        pos = e + 1
-      else
-        pos = i + 1
-      end
-    end
-  end
-end
-
--- Whether s may hold an empty array: a plain search for "[" is fast,
--- the pattern runs only where one is (a pattern search from every
--- position costs more than cjson's whole decode of a 1 KB answer).
-local function has_empty_array(s)
-  local i = s:find("[", 1, true)
-  while i do
-    if s:find("^[ \t\r\n]*%]", i + 1) then return true end
-    i = s:find("[", i + 1, true)
-  end
-  return false
-end
-
-local function rewrite_empty_arrays(s, spans)
-  local tail
-  repeat
-    tail = format("livestation-empty-array-%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
-  until not s:find(tail, 1, true)
-  local literal = '["\\u0000' .. tail .. '"]'
-  local out, last = {}, 1
-  for k = 1, #spans, 2 do
-    out[#out + 1] = s:sub(last, spans[k] - 1)
-    out[#out + 1] = literal
-    last = spans[k + 1] + 1
-  end
-  out[#out + 1] = s:sub(last)
-  return concat(out), "\0" .. tail
-end
+-- One pass in C (core_json.c, on yajl): integer literals stay integers
+-- and integral floats within 2^53 become integers (Debian's lua-cjson
+-- makes every number a float); null is dropped from objects and kept
+-- (as json.null) in arrays; arrays, "[]" too, are marked so they encode
+-- back as arrays; strings must be valid UTF-8.
+local json_decode = core.json_decode
 
 -- Decodes JSON text; returns the value, or nil and a message. Never raises.
 function M.decode(s)
   if type(s) ~= "string" then
     return nil, "json.decode: expected a string, got " .. type(s)
   end
-  local spans = has_empty_array(s) and find_empty_arrays(s)
-  local text, sentinel = s, nil
-  if spans then text, sentinel = rewrite_empty_arrays(s, spans) end
-  local v, err = cjson.decode(text)
-  if v == nil then
-    -- report positions in the caller's text, not the rewritten one
-    if sentinel then v, err = cjson.decode(s) end
-    return nil, "json.decode: " .. tostring(err)
-  end
-  local tv = type(v)
-  if tv == "table" then
-    return normalize(v, sentinel)
-  elseif tv == "number" and v > -TWO53 and v < TWO53 then
-    return tointeger(v) or v
-  end
+  local v, err = json_decode(s, ARRAY_MT, null)
+  if err then return nil, "json.decode: " .. err end
   return v
 end
 
