@@ -48,8 +48,10 @@ describe("ls:wait", function()
         ["until"] = function() looks[#looks + 1] = core.monotonic(); return false, "CREATING" end })
     local took = core.monotonic() - started
     assert.equal("timeout", err.kind)
-    assert.is_true(took >= 1.0 and took < 1.5, "took " .. took)
+    -- the last look starts at the deadline and may take up to LOOK_GRACE
+    assert.is_true(took >= 1.0 and took < 1.0 + 2 + 0.5, "took " .. took)
     assert.is_true(looks[#looks] - started >= 1.0 - 0.02, "last look too early")
+    assert.matches("last seen: CREATING$", err.message)
   end)
 
   it("times out with the last state seen", function()
@@ -59,6 +61,38 @@ describe("ls:wait", function()
       { interval = 0.05, timeout = 2 })
     assert.equal("timeout", err.kind)
     assert.matches("last seen: CREATING", err.message)
+  end)
+
+  it("gives the look taken at the deadline time to come back", function()
+    local core = require "livestation.core"
+    local started
+    gw = gateway.start { respond = function()
+      -- the look at the deadline takes 0.3 s to answer
+      if core.monotonic() - started >= 0.45 then core.sleep(0.3) end
+      return 200, gateway.JSON, channel("CREATING")
+    end }
+    local looks = 0
+    started = core.monotonic()
+    local _, err = gateway.client(gw):wait("channel.get", { channelId = CH },
+      { interval = 0.2, timeout = 0.5, ["until"] = function() looks = looks + 1; return false, "CREATING" end })
+    assert.equal("timeout", err.kind)
+    assert.matches("last seen: CREATING$", err.message)
+    -- the look at the deadline came back although the deadline had passed
+    assert.is_true(core.monotonic() - started >= 0.5 + 0.25)
+    assert.is_true(looks >= 2, "looks: " .. looks)
+  end)
+
+  it("names the failure of the last look after the last state seen", function()
+    local n = 0
+    gw = gateway.start { respond = function()
+      n = n + 1
+      if n == 1 then return 200, gateway.JSON, channel("CREATING") end
+      return 503, gateway.JSON, '{"errorCode":"250016","message":"Server error"}'
+    end }
+    local client = gateway.client(gw)
+    local _, err = client:wait("channel_ready", { channelId = CH }, { interval = 0.05, timeout = 0.4 })
+    assert.equal("timeout", err.kind)
+    assert.matches("last seen: CREATING; the last look failed: ", err.message)
   end)
 
   it("waits for a recording upload, keyed by record id", function()

@@ -81,6 +81,9 @@ M.WAITERS = {
   },
 }
 
+-- Seconds a look started at the deadline may take to come back.
+M.LOOK_GRACE = 2
+
 -- wait(client, what, params, opts) -> content | nil, err
 -- what: a name from WAITERS, or an operation id with opts.until =
 -- function(content) returning as a waiter's check does.
@@ -107,18 +110,20 @@ function M.wait(client, what, params, opts)
   local max_interval = opts.max_interval or 15
   local started = core.monotonic()
   local deadline = started + timeout
-  local last
+  local last_state, last_error
   while true do
-    -- no single call, retries included, runs past the waiter's deadline
+    -- looks start until the deadline, never after it, and no retry starts
+    -- past it; a look started at the deadline still has LOOK_GRACE seconds
+    -- (or the client's timeout, when shorter) to come back
     local left = math.max(0, deadline - core.monotonic())
     local content, err = client:call(w.op, params,
       { retry_budget = math.min(client.retry_budget or left, left),
-        timeout = math.min(client.timeout or left, math.max(left, 0.001)) })
+        timeout = math.min(client.timeout or M.LOOK_GRACE, math.max(left, M.LOOK_GRACE)) })
     if content == nil then
       -- transient failures were already retried by call; keep waiting on
       -- them, give up on anything that says the request itself is wrong
       if not err.retryable then return nil, err end
-      last = err.kind
+      last_error = err.kind
     else
       local done, state = w.check(content, params)
       if done then return content end
@@ -126,13 +131,14 @@ function M.wait(client, what, params, opts)
         return nil, errors.new { kind = "api", operation = w.op, retryable = false,
           message = string.format("waiting for %s: %s", w.what, tostring(state)) }
       end
-      last = state
+      last_state, last_error = state, nil
     end
     -- the last sleep is cut to the deadline, where one more look is taken
     local left_now = deadline - core.monotonic()
     if left_now <= 0 then
-      return nil, errors.timeout(w.op, string.format("waited %.0f s for %s; last seen: %s",
-        core.monotonic() - started, w.what, tostring(last or "nothing")))
+      return nil, errors.timeout(w.op, string.format("waited %.0f s for %s; last seen: %s%s",
+        core.monotonic() - started, w.what, tostring(last_state or "nothing"),
+        last_error and ("; the last look failed: " .. last_error) or ""))
     end
     core.sleep(math.min(interval, left_now))
     interval = math.min(max_interval, interval * 1.5)
