@@ -9,7 +9,9 @@
 --                GETs (goal: at most 1.5x). The C loop reads the body but
 --                does not parse it; ls:call decodes it (lua-cjson), so a
 --                second line shows our cost with the decode of the same
---                body, measured in this run, taken out.
+--                body, measured in this run, taken out, and a third the
+--                core alone: signing and core.http_request on a ready
+--                request table, what every ls:call builds on.
 --
 -- Each figure is the best of five interleaved rounds.
 --
@@ -89,6 +91,25 @@ local ok, err = pcall(function()
     end
     return os.clock() - t0
   end
+  -- the core alone: signing and core.http_request with a ready request
+  -- table, what ls:call builds on (no validation, no decode, no client)
+  local path = "/api/v2/channels/" .. ch.channelId
+  local headers = { ["Content-Type"] = "application/json", ["x-ncp-iam-access-key"] = emulator.DEFAULT_ACCESS_KEY,
+    ["x-ncp-region_code"] = "KR" }
+  local request = { method = "GET", url = url .. path, headers = headers, timeout = 30, connect_timeout = 10,
+    max_size = 8 * 1024 * 1024, tls_verify = true }
+  local function core_only()
+    local t0 = os.clock()
+    for _ = 1, per_round do
+      local ts = tostring(core.now_ms())
+      headers["x-ncp-apigw-timestamp"] = ts
+      headers["x-ncp-apigw-signature-v2"] = core.sign(emulator.DEFAULT_SECRET_KEY, "GET", path, ts,
+        emulator.DEFAULT_ACCESS_KEY)
+      local resp = assert(core.http_request(request))
+      if resp.status ~= 200 then error("core.http_request: status " .. resp.status) end
+    end
+    return os.clock() - t0
+  end
   -- the decode alone, of the very body the calls receive
   local json = require "livestation.json"
   local _, _, meta = assert(ls:call("channel.get", params))
@@ -100,17 +121,19 @@ local ok, err = pcall(function()
   end
   -- warmed up first: tables loaded, connection open
   for _ = 1, 50 do assert(ls:call("channel.get", params)) end
-  local best_c, best_ours, best_decode = math.huge, math.huge, math.huge
+  local best_c, best_ours, best_decode, best_core = math.huge, math.huge, math.huge, math.huge
   for _ = 1, ROUNDS do
     best_c = math.min(best_c, baseline())
     best_ours = math.min(best_ours, ours())
     best_decode = math.min(best_decode, decode())
+    best_core = math.min(best_core, core_only())
   end
   local us = 1e6 / per_round
   report("client cost", best_ours * us, best_c * us, "us", 1.5)
   print(string.format("%-12s %10.1f us of which JSON decoding (%d bytes) %.1f us", "", best_ours * us, #body,
     best_decode * us))
   report("w/o decode", (best_ours - best_decode) * us, best_c * us, "us")
+  report("core only", best_core * us, best_c * us, "us")
 end)
 stop_emulator()
 if not ok then error(err, 0) end
