@@ -202,6 +202,7 @@ end
 if j:done("cleanup") then
   p:say("re-stream %s has already finished", cfg.name)
   summary()
+  p:finish(j)
   return
 end
 p:say("re-stream %s to %d platform(s)%s%s", cfg.name, #cfg.targets,
@@ -215,3 +216,4 @@ local ok, err = pcall(function()
 end)
 if not ok then p:stopped(err) end
 summary()
+p:finish(j)

@@ -448,6 +448,7 @@ local tl = { name = "broadcast:" .. id, workflow = j, progress = p, zone = zone,
 if timeline.finished(tl) then
   p:say("show %s has already finished", cfg.name)
   summary()
+  p:finish(j)
   return
 end
 local pending = timeline.pending(tl)
@@ -460,3 +461,4 @@ end
 
 local ok, err = timeline.run(tl)
 if not ok then p:stopped(err) end
+p:finish(j)

@@ -58,6 +58,20 @@ function Progress:stopped(err)
   os.exit(1)
 end
 
+-- The end of a run that went to its end: exit status 3 when workflow j
+-- reported problems on the way (they are in the summary, and went to
+-- stderr as they happened), so cron, systemd and shell scripts see them;
+-- otherwise it returns, and the status is 0.
+M.PROBLEMS_STATUS = 3
+
+function Progress:finish(j)
+  local problems = j:get("problems")
+  if problems and #problems > 0 then
+    io.stdout:flush()
+    os.exit(M.PROBLEMS_STATUS)
+  end
+end
+
 -- A titled two-column table: rows = { {label, text}, ... }.
 function Progress:summary(title, rows)
   local width = 0
