@@ -116,13 +116,16 @@ end
 function M.start_host(dir, n, script, args, env)
   local out = string.format("%s/out.%d", dir, n)
   os.remove(string.format("%s/rc.%d", dir, n))
+  -- the shell may write the pid before the host's output is truncated:
+  -- an earlier host's "ready" must not pass for this one's
+  os.remove(out)
   os.execute(string.format(
     "sh -c '%s ./lsrun %s %s > %s 2>&1 & echo $! > %s/pid; wait $!; echo $? > %s/rc.%d' 2>/dev/null &",
     env and ("env " .. env) or "", script, args, out, dir, dir, n))
   local pid
   assert(M.wait_until(function()
     pid = pid or tonumber(M.read(dir .. "/pid") or "")
-    return pid and (M.read(out) or ""):find("ready") ~= nil
+    return pid and ("\n" .. (M.read(out) or "")):find("\nready[^\n]*\n") ~= nil
   end, 15), "the host did not start: " .. tostring(M.read(out)))
   os.remove(dir .. "/pid")
   return pid
