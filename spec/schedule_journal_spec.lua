@@ -31,6 +31,17 @@ local function suite(backend)
     assert.equal(0, core.stats().tasks)
   end)
 
+  -- The journal of job once the writes on their way to a shared store
+  -- have landed: a PostgreSQL store records runs from tasks of their
+  -- own, which a loaded machine runs later.
+  local function journal(job)
+    assert(h.wait_until(function()
+      for _, S in ipairs(open) do if S.writes and next(S.writes) then return false end end
+      return true
+    end, 5), "writes still on their way")
+    return h.journal(path, job)
+  end
+
   -- Writes rows straight into the state file, as a host killed at that
   -- moment would have left them.
   local function sql(q, ...)
@@ -71,7 +82,7 @@ local function suite(backend)
       assert.equal("ok", again.last_run().outcome)
       core.sleep(0.1)
       assert.equal(1, runs)
-      local rows = h.journal(path, "once")
+      local rows = journal("once")
       assert.equal(1, #rows)
       assert.same({ "ok", 1 }, { rows[1].outcome, rows[1].attempt })
     end)
@@ -95,7 +106,7 @@ local function suite(backend)
     core.sleep(0.12)
     job.cancel()
     assert.is_true(h.wait_until(function() return job.running() == 0 end, 3))
-    return h.journal(path, "e"), after, t_restart
+    return journal("e"), after, t_restart
   end
 
   describe("catch_up", function()
@@ -145,7 +156,7 @@ local function suite(backend)
       local ran = false
       local job = start().at(when, function() ran = true end, { name = "show" })
       assert.equal("done", job.status())
-      local rows = h.journal(path, "show")
+      local rows = journal("show")
       assert.same({ "skipped", "missed (host down)" }, { rows[1].outcome, rows[1].detail })
       -- the same situation with catch_up = "once" runs it
       path = h.tmp_state()
@@ -170,7 +181,7 @@ local function suite(backend)
       local t = core.now()
       start().every(0.01, function() end, { name = "fast" })
       local rows = {} -- those missed while down (a run may come due, or late, meanwhile)
-      for _, r in ipairs(h.journal(path, "fast")) do
+      for _, r in ipairs(journal("fast")) do
         if r.detail == "missed (host down)" then rows[#rows + 1] = r end
       end
       assert.equal(10, #rows)
@@ -195,7 +206,7 @@ local function suite(backend)
       local job = S2.every(0.07, function() n = n + 1 end, { name = "c", catch_up = "all" })
       assert.equal(0, job.running())
       assert.equal(1, #h.grep(lines, "job schedule changed", "job=c"))
-      assert.is_nil(h.outcomes(h.journal(path, "c")).skipped)
+      assert.is_nil(h.outcomes(journal("c")).skipped)
     end)
   end)
 
@@ -220,7 +231,7 @@ local function suite(backend)
       assert.equal(2, ran[1].attempt)
       assert.equal(ms / 1000, ran[1].scheduled)
       assert.is_true(h.wait_until(function() return job.status() == "done" end, 2))
-      local rows = h.journal(path, "clip")
+      local rows = journal("clip")
       assert.same({ "interrupted", "ok" }, { rows[1].outcome, rows[2].outcome })
       assert.same({ 1, 2 }, { rows[1].attempt, rows[2].attempt })
       assert.equal(1, #h.grep(lines, "job run resumed", "previous=interrupted"))
@@ -234,7 +245,7 @@ local function suite(backend)
         { name = "clip", catch_up = "all" })
       assert.is_true(h.wait_until(function() return job.status() == "done" end, 2))
       assert.same({ 2 }, ran)
-      local rows = h.journal(path, "clip")
+      local rows = journal("clip")
       assert.same({ "interrupted", "ok" }, { rows[1].outcome, rows[2].outcome })
     end)
 
@@ -246,7 +257,7 @@ local function suite(backend)
         { name = "clip", retry = { attempts = 2, backoff = 0 } })
       assert.is_true(h.wait_until(function() return job.status() == "done" end, 2))
       assert.equal(2, ran) -- two failures allowed after the interruption
-      local rows = h.journal(path, "clip")
+      local rows = journal("clip")
       assert.same({ "interrupted", "failed", "failed" },
         { rows[1].outcome, rows[2].outcome, rows[3].outcome })
     end)
@@ -264,7 +275,7 @@ local function suite(backend)
         S.close()
       end
       assert.is_false(ran)
-      local rows = h.journal(path, "clip")
+      local rows = journal("clip")
       assert.equal(1, #rows)
       assert.equal("interrupted", rows[1].outcome)
       assert.equal("the host stopped during the run; not run again (rerun_interrupted = false)",
@@ -303,7 +314,7 @@ local function suite(backend)
         { name = "r", retry = { attempts = 2, backoff = 0.3 } })
       assert.is_true(h.wait_until(function() return job.last_run() end, 2))
       S1.close()
-      local rows = h.journal(path, "r")
+      local rows = journal("r")
       assert.equal(1, #rows)
       local retry_at = rows[1].retry_at
       assert.is_true(retry_at > rows[1].finished)
@@ -313,7 +324,7 @@ local function suite(backend)
       assert.is_true(h.wait_until(function() return job2.status() == "done" end, 3))
       assert.equal(2, at[2])
       assert.is_true(at[1] >= retry_at - 0.002)
-      rows = h.journal(path, "r")
+      rows = journal("r")
       assert.same({ "failed", "ok" }, { rows[1].outcome, rows[2].outcome })
     end)
   end)
@@ -327,7 +338,7 @@ local function suite(backend)
       assert.is_true(S.shutdown(2))
       assert.equal(1, finished)
       assert.equal(0, job.running())
-      assert.same({ ok = 1 }, h.outcomes(h.journal(path, "g")))
+      assert.same({ ok = 1 }, h.outcomes(journal("g")))
       core.sleep(0.12)
       assert.equal(1, finished)
       assert.has_error(function() S.every(1, function() end) end, "every: the scheduler is shutting down")
@@ -342,7 +353,7 @@ local function suite(backend)
       assert.is_false(S.shutdown(0.1))
       assert.is_true(core.monotonic() - t < 1)
       assert.equal(1, S.failures())
-      local rows = h.journal(path, "slow")
+      local rows = journal("slow")
       assert.same({ "cancelled", "stopped before it finished" }, { rows[1].outcome, rows[1].detail })
       assert.is_not_nil(rows[1].retry_at)
       S.close()
@@ -383,7 +394,7 @@ local function suite(backend)
       assert.is_true(ok)
       assert.is_false(clean)
       assert.is_true(core.monotonic() - t < 1)
-      assert.equal("cancelled", h.journal(path, "stuck")[1].outcome)
+      assert.equal("cancelled", journal("stuck")[1].outcome)
     end)
   end)
 end
