@@ -335,12 +335,17 @@ local function suite(backend)
       local finished = 0
       local job = S.every(0.05, function() core.sleep(0.1) finished = finished + 1 end, { name = "g" })
       assert.is_true(h.wait_until(function() return job.running() == 1 end, 3))
+      -- a loaded machine may see it late: a run before it, or due times
+      -- skipped as overlapping, are no concern here
+      local before = finished
       assert.is_true(S.shutdown(2))
-      assert.equal(1, finished)
+      assert.equal(before + 1, finished)
       assert.equal(0, job.running())
-      assert.same({ ok = 1 }, h.outcomes(journal("g")))
+      local outcomes = h.outcomes(journal("g"))
+      assert.equal(finished, outcomes.ok)
       core.sleep(0.12)
-      assert.equal(1, finished)
+      assert.equal(before + 1, finished)
+      assert.same(outcomes, h.outcomes(journal("g")))
       assert.has_error(function() S.every(1, function() end) end, "every: the scheduler is shutting down")
     end)
 
