@@ -8,13 +8,7 @@ local core = require "livestation.core"
 local h = require "spec.helpers.schedule"
 local scheduler = require "livestation.schedule.scheduler"
 
-local function read(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = h.read
 
 -- Busy loops here end by themselves after 5 s: without the watchdog a
 -- test fails instead of hanging.

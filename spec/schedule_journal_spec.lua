@@ -404,10 +404,4 @@ local function suite(backend)
   end)
 end
 
-for _, backend in ipairs(h.BACKENDS) do
-  describe(backend .. " store:", function()
-    setup(function() h.use(backend) end)
-    teardown(function() h.use("sqlite") end)
-    suite(backend)
-  end)
-end
+h.each_backend(suite)

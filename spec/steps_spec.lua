@@ -14,175 +14,171 @@ local schedule = require "livestation.schedule"
 local steps = require "livestation.schedule.steps"
 
 -- The same specs for each store: a file, and the shared PostgreSQL.
-for _, backend in ipairs(h.BACKENDS) do
-  describe(backend .. " store:", function()
-    setup(function() h.use(backend) end)
-    teardown(function() h.use("sqlite") end)
-    describe("livestation.step", function()
-      local S, restore_log, prev
+h.each_backend(function()
+  describe("livestation.step", function()
+    local S, restore_log, prev
 
-      before_each(function()
-        local _
-        _, restore_log = h.capture_log("error")
-        S = schedule.new { state = (h.tmp_state()) }
-        prev = schedule.set_default(S)
-      end)
+    before_each(function()
+      local _
+      _, restore_log = h.capture_log("error")
+      S = schedule.new { state = (h.tmp_state()) }
+      prev = schedule.set_default(S)
+    end)
 
-      after_each(function()
-        steps.bind(nil)
-        schedule.set_default(prev)
-        S.close()
-        restore_log()
-        h.cleanup()
-        assert.equal(0, core.stats().tasks)
-      end)
+    after_each(function()
+      steps.bind(nil)
+      schedule.set_default(prev)
+      S.close()
+      restore_log()
+      h.cleanup()
+      assert.equal(0, core.stats().tasks)
+    end)
 
-      it("keeps a completed step's result and does not run it again", function()
-        local runs = 0
-        local function make() runs = runs + 1 return { id = "ls-1", n = 6, list = { 1, 2 } } end
-        local wf = livestation.workflow("show")
-        assert.same({ id = "ls-1", n = 6, list = { 1, 2 } }, livestation.step("channel", make))
-        -- a restart: a new binding of the same id finds the result
-        steps.bind(nil)
-        wf = livestation.workflow("show")
-        local again = livestation.step("channel", make)
-        assert.equal(1, runs)
-        assert.same({ id = "ls-1", n = 6, list = { 1, 2 } }, again)
-        assert.equal("integer", math.type(again.n))
-        assert.is_true(wf:done("channel"))
-        assert.same(again, wf:result("channel"))
-      end)
+    it("keeps a completed step's result and does not run it again", function()
+      local runs = 0
+      local function make() runs = runs + 1 return { id = "ls-1", n = 6, list = { 1, 2 } } end
+      local wf = livestation.workflow("show")
+      assert.same({ id = "ls-1", n = 6, list = { 1, 2 } }, livestation.step("channel", make))
+      -- a restart: a new binding of the same id finds the result
+      steps.bind(nil)
+      wf = livestation.workflow("show")
+      local again = livestation.step("channel", make)
+      assert.equal(1, runs)
+      assert.same({ id = "ls-1", n = 6, list = { 1, 2 } }, again)
+      assert.equal("integer", math.type(again.n))
+      assert.is_true(wf:done("channel"))
+      assert.same(again, wf:result("channel"))
+    end)
 
-      it("runs a failed step again, and keeps nil and false results", function()
-        local wf = livestation.workflow("show")
-        local tries = 0
-        local function flaky(s)
-          tries = tries + 1
-          assert.equal(tries, s.attempt)
-          if tries == 1 then error("the gateway said no", 0) end
-          return false
-        end
-        assert.has_error(function() livestation.step("start", flaky) end, "the gateway said no")
-        local rec = wf:steps()[1]
-        assert.same({ "start", "failed", 1, "the gateway said no" }, { rec.name, rec.state, rec.attempts, rec.error })
-        assert.is_false(livestation.step("start", flaky))
-        assert.is_false(livestation.step("start", flaky))
-        assert.equal(2, tries)
-        assert.is_nil(livestation.step("nothing", function() end))
-        assert.is_nil(livestation.step("nothing", function() error("ran twice") end))
-      end)
+    it("runs a failed step again, and keeps nil and false results", function()
+      local wf = livestation.workflow("show")
+      local tries = 0
+      local function flaky(s)
+        tries = tries + 1
+        assert.equal(tries, s.attempt)
+        if tries == 1 then error("the gateway said no", 0) end
+        return false
+      end
+      assert.has_error(function() livestation.step("start", flaky) end, "the gateway said no")
+      local rec = wf:steps()[1]
+      assert.same({ "start", "failed", 1, "the gateway said no" }, { rec.name, rec.state, rec.attempts, rec.error })
+      assert.is_false(livestation.step("start", flaky))
+      assert.is_false(livestation.step("start", flaky))
+      assert.equal(2, tries)
+      assert.is_nil(livestation.step("nothing", function() end))
+      assert.is_nil(livestation.step("nothing", function() error("ran twice") end))
+    end)
 
-      it("passes error objects through as they are", function()
-        livestation.workflow("show")
-        local e = setmetatable({ code = 250100 }, { __tostring = function() return "api error 250100" end })
-        local ok, got = pcall(livestation.step, "get", function() error(e) end)
-        assert.is_false(ok)
-        assert.equal(e, got)
-      end)
+    it("passes error objects through as they are", function()
+      livestation.workflow("show")
+      local e = setmetatable({ code = 250100 }, { __tostring = function() return "api error 250100" end })
+      local ok, got = pcall(livestation.step, "get", function() error(e) end)
+      assert.is_false(ok)
+      assert.equal(e, got)
+    end)
 
-      it("takes computed names in loops; ids and names cannot reach into each other", function()
-        local wf = livestation.workflow("clips:news")
-        for n = 1, 3 do livestation.step("clip." .. n, function() return n * 10 end) end
-        local other = livestation.workflow("clips")
-        livestation.step("news:clip.1", function() return "other" end)
-        assert.equal(10, wf:result("clip.1"))
-        assert.equal("other", other:result("news:clip.1"))
-        local names = {}
-        for _, r in ipairs(wf:steps()) do names[#names + 1] = r.name end
-        assert.same({ "clip.1", "clip.2", "clip.3" }, names)
-      end)
+    it("takes computed names in loops; ids and names cannot reach into each other", function()
+      local wf = livestation.workflow("clips:news")
+      for n = 1, 3 do livestation.step("clip." .. n, function() return n * 10 end) end
+      local other = livestation.workflow("clips")
+      livestation.step("news:clip.1", function() return "other" end)
+      assert.equal(10, wf:result("clip.1"))
+      assert.equal("other", other:result("news:clip.1"))
+      local names = {}
+      for _, r in ipairs(wf:steps()) do names[#names + 1] = r.name end
+      assert.same({ "clip.1", "clip.2", "clip.3" }, names)
+    end)
 
-      it("says what is wrong with a step outside a workflow or a bad name", function()
-        assert.has_error(function() livestation.step("x", print) end,
-          "livestation.step: no workflow here: call livestation.workflow(id) first, or call it from a named job")
-        livestation.workflow("w")
-        assert.has_error(function() livestation.step("", print) end,
-          "step name must be a non-empty string without control characters")
-        assert.has_error(function() livestation.step("a\nb", print) end,
-          "step name must be a non-empty string without control characters")
-        assert.has_error(function() livestation.step("x", 5) end, "step 'x': fn must be a function")
-        assert.has_error(function() livestation.workflow("") end,
-          "workflow id must be a non-empty string without control characters")
-        assert.has_error(function() livestation.step("fn", function() return print end) end,
-          "step 'fn': the result cannot be kept: json.encode: cannot encode a function at value")
-        assert.equal("failed", livestation.current_workflow():steps()[1].state)
-      end)
+    it("says what is wrong with a step outside a workflow or a bad name", function()
+      assert.has_error(function() livestation.step("x", print) end,
+        "livestation.step: no workflow here: call livestation.workflow(id) first, or call it from a named job")
+      livestation.workflow("w")
+      assert.has_error(function() livestation.step("", print) end,
+        "step name must be a non-empty string without control characters")
+      assert.has_error(function() livestation.step("a\nb", print) end,
+        "step name must be a non-empty string without control characters")
+      assert.has_error(function() livestation.step("x", 5) end, "step 'x': fn must be a function")
+      assert.has_error(function() livestation.workflow("") end,
+        "workflow id must be a non-empty string without control characters")
+      assert.has_error(function() livestation.step("fn", function() return print end) end,
+        "step 'fn': the result cannot be kept: json.encode: cannot encode a function at value")
+      assert.equal("failed", livestation.current_workflow():steps()[1].state)
+    end)
 
-      it("workflow(id, fn) binds for fn only; spawned tasks keep the workflow", function()
-        local inner
-        local r = livestation.workflow("outer", function(wf, x)
-          local t = livestation.spawn(function()
-            inner = livestation.step("in.task", function() return x end)
-          end)
-          t:join()
-          return wf.id
-        end, 7)
-        assert.equal("outer", r)
-        assert.equal(7, inner)
-        assert.is_nil(livestation.current_workflow())
-      end)
-
-      it("keeps values beside the steps, and forgets them all", function()
-        local wf = livestation.workflow("v")
-        wf:put("clip.1", { snapshot = 3 })
-        wf:put("clip.2", 4)
-        assert.same({ snapshot = 3 }, wf:get("clip.1"))
-        assert.equal(5, wf:update("clip.2", function(n) return n + 1 end))
-        assert.same({ "clip.1", "clip.2" }, wf:names("clip."))
-        livestation.step("s", function() return 1 end)
-        wf:forget()
-        assert.is_nil(wf:get("clip.1"))
-        assert.same({}, wf:steps())
-        assert.equal(2, livestation.step("s", function() return 2 end))
-      end)
-
-      it("shows the journal with lsrun steps, secrets masked", function()
-        livestation.workflow("show")
-        livestation.step("channel", function()
-          return { channelId = "ls-1", publishUrl = "rtmp://in/live", streamKey = "sk-very-secret-1",
-            targets = { { platform = "YOUTUBE", password = "pw-secret-2" } } }
+    it("workflow(id, fn) binds for fn only; spawned tasks keep the workflow", function()
+      local inner
+      local r = livestation.workflow("outer", function(wf, x)
+        local t = livestation.spawn(function()
+          inner = livestation.step("in.task", function() return x end)
         end)
-        pcall(livestation.step, "start", function() error("no stream yet", 0) end)
-        local path = shell.q(S.state_file())
-        local status, out = shell.run("./lsrun --state " .. path .. " steps")
-        assert.equal(0, status)
-        assert.equal("WORKFLOW OR RUN  KIND      DONE  FAILED  RUNNING\nshow             workflow  1     1       0\n", out)
-        status, out = shell.run("./lsrun --state " .. path .. " steps show")
-        assert.equal(0, status)
-        assert.matches("^STEP +STATE +ENDED +RESULT\nchannel +done +%d[^\n]+ {.*\"streamKey\":\"%*%*%*%*\"[^\n]*\n"
-          .. "start +failed +%d[^\n]+ no stream yet\n$", out)
-        status, out = shell.run("./lsrun --state " .. path .. " steps --json show")
-        assert.equal(0, status)
-        assert.is_nil(out:find("secret", 1, true))
-        assert.equal("rtmp://in/live", json.decode(out).steps[1].result.publishUrl)
-        local _, err
-        status, _, err = shell.run("./lsrun --state " .. path .. " steps nosuch")
-        assert.same({ 1, "lsrun: no workflow or job run 'nosuch' in " .. S.state_file() .. "\n" }, { status, err })
-      end)
+        t:join()
+        return wf.id
+      end, 7)
+      assert.equal("outer", r)
+      assert.equal(7, inner)
+      assert.is_nil(livestation.current_workflow())
+    end)
 
-      it("ties a named job's steps to its run: a retry skips the steps done", function()
-        local count = { a = 0, b = 0 }
-        local runs = {}
-        S.at(core.now(), function(ctx)
-          runs[#runs + 1] = ctx.run
-          livestation.step("a", function() count.a = count.a + 1 return "A" end)
-          livestation.step("b", function()
-            count.b = count.b + 1
-            if count.b == 1 then error("first time") end
-            return "B"
-          end)
-        end, { name = "publish", retry = { attempts = 2, backoff = 0.01 } })
-        assert.is_true(h.wait_until(function() return #runs == 2 and S.stats().ok == 1 end, 5))
-        assert.same({ a = 1, b = 2 }, count)
-        assert.equal(runs[1], runs[2])
-        assert.matches("^publish@%d%d%d%d%-%d%d%-%d%dT[%d:.]+Z$", runs[1])
-        local list = steps.list(S.get_store())
-        assert.equal(1, #list)
-        assert.same({ runs[1], "job" }, { list[1].id, list[1].kind })
+    it("keeps values beside the steps, and forgets them all", function()
+      local wf = livestation.workflow("v")
+      wf:put("clip.1", { snapshot = 3 })
+      wf:put("clip.2", 4)
+      assert.same({ snapshot = 3 }, wf:get("clip.1"))
+      assert.equal(5, wf:update("clip.2", function(n) return n + 1 end))
+      assert.same({ "clip.1", "clip.2" }, wf:names("clip."))
+      livestation.step("s", function() return 1 end)
+      wf:forget()
+      assert.is_nil(wf:get("clip.1"))
+      assert.same({}, wf:steps())
+      assert.equal(2, livestation.step("s", function() return 2 end))
+    end)
+
+    it("shows the journal with lsrun steps, secrets masked", function()
+      livestation.workflow("show")
+      livestation.step("channel", function()
+        return { channelId = "ls-1", publishUrl = "rtmp://in/live", streamKey = "sk-very-secret-1",
+          targets = { { platform = "YOUTUBE", password = "pw-secret-2" } } }
       end)
+      pcall(livestation.step, "start", function() error("no stream yet", 0) end)
+      local path = shell.q(S.state_file())
+      local status, out = shell.run("./lsrun --state " .. path .. " steps")
+      assert.equal(0, status)
+      assert.equal("WORKFLOW OR RUN  KIND      DONE  FAILED  RUNNING\nshow             workflow  1     1       0\n", out)
+      status, out = shell.run("./lsrun --state " .. path .. " steps show")
+      assert.equal(0, status)
+      assert.matches("^STEP +STATE +ENDED +RESULT\nchannel +done +%d[^\n]+ {.*\"streamKey\":\"%*%*%*%*\"[^\n]*\n"
+        .. "start +failed +%d[^\n]+ no stream yet\n$", out)
+      status, out = shell.run("./lsrun --state " .. path .. " steps --json show")
+      assert.equal(0, status)
+      assert.is_nil(out:find("secret", 1, true))
+      assert.equal("rtmp://in/live", json.decode(out).steps[1].result.publishUrl)
+      local _, err
+      status, _, err = shell.run("./lsrun --state " .. path .. " steps nosuch")
+      assert.same({ 1, "lsrun: no workflow or job run 'nosuch' in " .. S.state_file() .. "\n" }, { status, err })
+    end)
+
+    it("ties a named job's steps to its run: a retry skips the steps done", function()
+      local count = { a = 0, b = 0 }
+      local runs = {}
+      S.at(core.now(), function(ctx)
+        runs[#runs + 1] = ctx.run
+        livestation.step("a", function() count.a = count.a + 1 return "A" end)
+        livestation.step("b", function()
+          count.b = count.b + 1
+          if count.b == 1 then error("first time") end
+          return "B"
+        end)
+      end, { name = "publish", retry = { attempts = 2, backoff = 0.01 } })
+      assert.is_true(h.wait_until(function() return #runs == 2 and S.stats().ok == 1 end, 5))
+      assert.same({ a = 1, b = 2 }, count)
+      assert.equal(runs[1], runs[2])
+      assert.matches("^publish@%d%d%d%d%-%d%d%-%d%dT[%d:.]+Z$", runs[1])
+      local list = steps.list(S.get_store())
+      assert.equal(1, #list)
+      assert.same({ runs[1], "job" }, { list[1].id, list[1].kind })
     end)
   end)
-end
+end)
 
 ---------------------------------------------------------------- kill -9
 

@@ -234,13 +234,11 @@ static const yajl_callbacks callbacks = {
 };
 
 typedef struct {
-  yajl_handle h;
   decoder *d;
   const unsigned char *text;
   size_t len;
   yajl_status status;
   int got_value;
-  int at_end;      /* the text ended inside a value */
 } parse_args;
 
 /* Under lua_pcall, so that a memory error in a callback does not leave
@@ -251,11 +249,11 @@ static int parse_protected(lua_State *L) {
   a->d->L = L;
   a->d->array_mt = 2;
   a->d->null = 3;
-  a->status = yajl_parse(a->h, a->text, a->len);
+  a->status = yajl_parse(a->d->h, a->text, a->len);
   if (a->status == yajl_status_ok) {
-    a->at_end = 1;
-    a->d->finishing = 1; /* a value completed now took the whole text */
-    a->status = yajl_complete_parse(a->h);
+    /* a value completed now took the whole text; an error now is at its end */
+    a->d->finishing = 1;
+    a->status = yajl_complete_parse(a->d->h);
   }
   a->got_value = a->status == yajl_status_ok && lua_gettop(L) == 4;
   return a->got_value;
@@ -263,16 +261,16 @@ static int parse_protected(lua_State *L) {
 
 /* yajl's message, without its picture of the text, and where */
 static void push_error(lua_State *L, parse_args *a) {
-  unsigned char *msg = yajl_get_error(a->h, 0, a->text, a->len);
+  unsigned char *msg = yajl_get_error(a->d->h, 0, a->text, a->len);
   const char *m = (const char *)msg;
   size_t n = strcspn(m, "\n");
   while (n > 0 && (m[n - 1] == '.' || m[n - 1] == ' ')) n--;
   lua_pushlstring(L, m, n);
   /* the bytes consumed end with the one that was refused */
-  if (a->at_end) lua_pushliteral(L, " at the end of the text");
-  else lua_pushfstring(L, " at byte %d", (int)yajl_get_bytes_consumed(a->h));
+  if (a->d->finishing) lua_pushliteral(L, " at the end of the text");
+  else lua_pushfstring(L, " at byte %d", (int)yajl_get_bytes_consumed(a->d->h));
   lua_concat(L, 2);
-  yajl_free_error(a->h, msg);
+  yajl_free_error(a->d->h, msg);
 }
 
 static int l_json_decode(lua_State *L) {
@@ -287,13 +285,11 @@ static int l_json_decode(lua_State *L) {
   d.bad_utf8 = 0;
   d.value_end = len;
   d.finishing = 0;
-  a.h = yajl_alloc(&callbacks, NULL, &d);
-  if (a.h == NULL) return luaL_error(L, "json_decode: out of memory");
-  yajl_config(a.h, yajl_dont_validate_strings, 1); /* utf8_valid does */
-  d.h = a.h;
+  d.h = yajl_alloc(&callbacks, NULL, &d);
+  if (d.h == NULL) return luaL_error(L, "json_decode: out of memory");
+  yajl_config(d.h, yajl_dont_validate_strings, 1); /* utf8_valid does */
   a.d = &d;
   a.got_value = 0;
-  a.at_end = 0;
   a.text = (const unsigned char *)s;
   a.len = len;
   lua_settop(L, 3);
@@ -302,13 +298,13 @@ static int l_json_decode(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 3);
   if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
-    yajl_free(a.h);
+    yajl_free(d.h);
     return lua_error(L);
   }
   if (a.got_value) {
     size_t i = d.value_end;
     while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-    yajl_free(a.h);
+    yajl_free(d.h);
     if (i == len) return 1;
     lua_pushnil(L);
     lua_pushfstring(L, "parse error: trailing garbage at byte %d", (int)i + 1);
@@ -317,10 +313,10 @@ static int l_json_decode(lua_State *L) {
   lua_pushnil(L);
   if (d.too_deep) lua_pushfstring(L, "more than %d nested arrays and objects", MAX_DEPTH);
   else if (d.bad_utf8)
-    lua_pushfstring(L, "a string that is not valid UTF-8 ends at byte %d", (int)yajl_get_bytes_consumed(a.h));
+    lua_pushfstring(L, "a string that is not valid UTF-8 ends at byte %d", (int)yajl_get_bytes_consumed(d.h));
   else if (a.status == yajl_status_ok) lua_pushliteral(L, "no value in the text");
   else push_error(L, &a);
-  yajl_free(a.h);
+  yajl_free(d.h);
   return 2;
 }
 

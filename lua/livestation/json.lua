@@ -21,7 +21,6 @@ local getmetatable, setmetatable = getmetatable, setmetatable
 
 local null = M.null
 local huge = math.huge
-local TWO53 = 2 ^ 53
 local TWO63 = 2 ^ 63
 
 -- Tables carrying this metatable are arrays, even when empty.

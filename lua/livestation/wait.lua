@@ -118,7 +118,7 @@ function M.wait(client, what, params, opts)
     local left = math.max(0, deadline - core.monotonic())
     local content, err = client:call(w.op, params,
       { retry_budget = math.min(client.retry_budget or left, left),
-        timeout = math.min(client.timeout or M.LOOK_GRACE, math.max(left, M.LOOK_GRACE)) })
+        timeout = math.min(client.timeout or math.huge, math.max(left, M.LOOK_GRACE)) })
     if content == nil then
       -- transient failures were already retried by call; keep waiting on
       -- them, give up on anything that says the request itself is wrong

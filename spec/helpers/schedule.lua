@@ -18,6 +18,20 @@ function M.use(name)
   backend = name
 end
 
+-- Runs suite(name) inside a describe block once for each store in
+-- BACKENDS, with tmp_state() making that store's locations.
+function M.each_backend(suite)
+  local busted = require "busted"
+  local describe, setup, teardown = busted.describe, busted.setup, busted.teardown
+  for _, name in ipairs(M.BACKENDS) do
+    describe(name .. " store:", function()
+      setup(function() M.use(name) end)
+      teardown(function() M.use("sqlite") end)
+      suite(name)
+    end)
+  end
+end
+
 -- A fresh store location: a state file path in a temporary directory
 -- (removed by cleanup), or the test PostgreSQL emptied.
 function M.tmp_state(name)
