@@ -55,6 +55,19 @@ int ls_close_thread(lua_State *co, lua_State *from) {
 #endif
 }
 
+void ls_closable_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L); /* luaL_newlib needs an array, not a pointer */
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+}
+
 int ls_seconds_tv(lua_Number s, struct timeval *tv) {
   if (!(s >= 0)) return 0; /* also NaN */
   if (s > LS_MAX_WAIT_S) s = LS_MAX_WAIT_S;

@@ -114,6 +114,9 @@ struct timeval;
 /* Converts seconds to a timeval, clamped to LS_MAX_WAIT_S. Returns 0 for
 ** NaN or a negative number. */
 int ls_seconds_tv(lua_Number s, struct timeval *tv);
+/* Registers metatable `name` (once) for a handle with `methods` whose
+** `close` also runs at __gc and __close. */
+void ls_closable_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
 
 /* core_task.c */
 /* run(): the loop goes on while a task is alive or a server is open. */

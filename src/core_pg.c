@@ -423,13 +423,5 @@ const luaL_Reg ls_pg_funcs[] = {
 };
 
 void ls_pg_open(lua_State *L) {
-  if (luaL_newmetatable(L, LS_PG_MT)) {
-    luaL_newlib(L, pg_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  ls_closable_class(L, LS_PG_MT, pg_methods, l_close);
 }

@@ -406,13 +406,5 @@ static const luaL_Reg srv_methods[] = {
 };
 
 void ls_server_open(lua_State *L) {
-  if (luaL_newmetatable(L, LS_SERVER_MT)) {
-    luaL_newlib(L, srv_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, srv_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, srv_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  ls_closable_class(L, LS_SERVER_MT, srv_methods, srv_gc);
 }

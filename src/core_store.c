@@ -194,13 +194,5 @@ const luaL_Reg ls_store_funcs[] = {
 };
 
 void ls_store_open(lua_State *L) {
-  if (luaL_newmetatable(L, LS_DB_MT)) {
-    luaL_newlib(L, db_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  ls_closable_class(L, LS_DB_MT, db_methods, l_close);
 }
