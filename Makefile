@@ -13,7 +13,7 @@ ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -fPIC \
              $(WARN) $(LUA_INC) $(PG_INC) $(CFLAGS) $(SAN)
 # libcurl and libpq are not linked: src/ls_curl.c opens libcurl with the
 # first transfer, src/ls_pq.c libpq with the first PostgreSQL connection
-LIBS     = -levent -lcrypto -lsqlite3 -lyajl
+LIBS     = -levent -lcrypto -lsqlite3
 BUSTED   = lua5.4 /usr/bin/busted
 
 VERSION  = 0.1.0

@@ -27,7 +27,6 @@ external_dependencies = {
    EVENT = { header = "event2/event.h" },
    OPENSSL = { header = "openssl/hmac.h" },
    SQLITE = { header = "sqlite3.h" },
-   YAJL = { header = "yajl/yajl_parse.h" },
 }
 build = {
    type = "make",

@@ -1,10 +1,10 @@
 /*
-** core_json.c: core.json_decode, JSON text straight into the Lua values
-** the project uses, in one pass: yajl tokenizes, each of its events
-** pushes a value, and a container becomes a table, sized once, when it
-** closes. Strings must be UTF-8 as RFC 3629 has it (yajl's own check lets
-** surrogates, overlong forms and code points past U+10FFFF through, and
-** decodes an escaped lone surrogate to one), so we check them here.
+** core_json.c: core.json_decode, JSON text (RFC 8259) straight into the
+** Lua values the project uses, in one pass over the text: a scalar is
+** pushed as it is read, a container's items wait on the Lua stack and
+** become its table, sized once, when it closes. Strings must be UTF-8 as
+** RFC 3629 has it: no surrogate, overlong form or code point past
+** U+10FFFF, raw or escaped.
 **
 **   core.json_decode(s, array_mt, null) -> value | nil, message
 **
@@ -13,15 +13,17 @@
 ** ("1.0", "1e3"). null is dropped from objects and is `null` in arrays.
 ** Arrays, empty ones too, get array_mt, so they encode back as arrays.
 ** At most MAX_DEPTH nested arrays and objects. Never raises on bad text;
-** out of memory is raised as usual.
+** out of memory is raised as usual (nothing here holds memory of its own,
+** so nothing leaks when it is).
+**
+** Written here rather than on a tokenizer library: every answer of the
+** service goes through it, and on the 1 KB channel answer yajl's
+** tokenizer alone cost more instructions (28,000) than this whole pass
+** spends on the text; what is left is the Lua strings and tables.
 */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include <yajl/yajl_parse.h>
 
 #include "core.h"
 
@@ -29,8 +31,10 @@
 #define MAX_DEPTH 1000
 /* a container's items wait on the Lua stack until it closes; past this
 ** many slots they are moved into its table, so a long array does not
-** need a stack as long as itself */
+** need a stack as long as itself (even: an object's pairs stay whole) */
 #define FLUSH_SLOTS 64
+
+typedef const unsigned char *text;
 
 typedef struct {
   int slot;        /* stack index of the table, nil until made */
@@ -40,22 +44,37 @@ typedef struct {
 
 typedef struct {
   lua_State *L;
+  text start, end;
   int array_mt, null;          /* stack indexes of the arguments */
-  int depth;
-  int too_deep;
-  int bad_utf8;
-  yajl_handle h;
-  /* where the top-level value ended, when it ended inside yajl_parse: yajl
-  ** takes an unterminated string after it for a token still to come */
-  size_t value_end;
-  int finishing;               /* in yajl_complete_parse */
-  frame frames[MAX_DEPTH];
-} decoder;
+  const char *why;             /* what went wrong */
+  text at;                     /* where, NULL for no place */
+} parser;
+
+static int fail(parser *ps, const char *why, text at) {
+  ps->why = why;
+  ps->at = at;
+  return 0;
+}
+
+static int at_end(parser *ps) {
+  return fail(ps, "unexpected end of the text", NULL);
+}
+
+static int unexpected(parser *ps, text at) {
+  return fail(ps, "unexpected", at);
+}
+
+static text skip_ws(text p, text end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  return p;
+}
+
+/* ------------------------------------------------------------ tables */
 
 /* Moves the items above f->slot into its table (made now, sized for
 ** them, when there is none yet); `closing` sets the array metatable. */
-static void flush(decoder *d, frame *f, int closing) {
-  lua_State *L = d->L;
+static void flush(parser *ps, frame *f, int closing) {
+  lua_State *L = ps->L;
   int top = lua_gettop(L), first = f->slot + 1, i;
   int items = top - f->slot;
   if (lua_isnil(L, f->slot)) {
@@ -73,7 +92,7 @@ static void flush(decoder *d, frame *f, int closing) {
     ** null member is no member (it removes an earlier one) */
     for (i = first; i < top; i += 2) {
       lua_pushvalue(L, i);
-      if (lua_rawequal(L, i + 1, d->null)) {
+      if (lua_rawequal(L, i + 1, ps->null)) {
         int present = lua_rawget(L, f->slot) != LUA_TNIL;
         lua_pop(L, 1);
         if (!present) continue;
@@ -87,46 +106,172 @@ static void flush(decoder *d, frame *f, int closing) {
   }
   lua_settop(L, f->slot);
   if (closing && f->is_array) {
-    lua_pushvalue(L, d->array_mt);
+    lua_pushvalue(L, ps->array_mt);
     lua_setmetatable(L, f->slot);
   }
 }
 
-/* After a value was pushed: a long container gets its items moved. */
-static int pushed(decoder *d) {
-  if (d->depth == 0) {
-    if (!d->finishing) d->value_end = yajl_get_bytes_consumed(d->h);
-  } else {
-    frame *f = &d->frames[d->depth - 1];
-    if (lua_gettop(d->L) - f->slot >= FLUSH_SLOTS) flush(d, f, 0);
+/* ----------------------------------------------------------- strings */
+
+/* 1 for the bytes a string holds as they are: printable ASCII but '"'
+** and '\\' */
+static const unsigned char plain[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Length of the UTF-8 sequence at p (its first byte >= 0x80) when it is
+** well-formed (RFC 3629, table 3-7 of The Unicode Standard), else 0. */
+static size_t utf8_seq(text p, text end) {
+  unsigned c = p[0], lo = 0x80, hi = 0xBF; /* the range of the second byte */
+  size_t n, k;
+  if (c >= 0xC2 && c <= 0xDF) n = 1;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 2;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 3;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+  } else return 0;
+  if ((size_t)(end - p) <= n) return 0;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (k = 2; k <= n; k++)
+    if ((p[k] & 0xC0) != 0x80) return 0;
+  return n + 1;
+}
+
+/* The four hex digits at p as a number, or -1. */
+static long hex4(text p, text end) {
+  long v = 0;
+  int i;
+  if (end - p < 4) return -1;
+  for (i = 0; i < 4; i++) {
+    unsigned c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= c - '0';
+    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+    else return -1;
   }
+  return v;
+}
+
+static size_t utf8_encode(char *out, unsigned long cp) {
+  if (cp < 0x80) { out[0] = (char)cp; return 1; }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | (cp >> 6));
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | (cp >> 18));
+  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* The escape at *pp (its backslash) into b; *pp moves past it. */
+static int add_escape(parser *ps, luaL_Buffer *b, text *pp) {
+  text p = *pp, end = ps->end;
+  char out[4];
+  long cp, lo;
+  if (end - p < 2) return at_end(ps);
+  switch (p[1]) {
+    case '"': case '\\': case '/': luaL_addchar(b, (char)p[1]); *pp = p + 2; return 1;
+    case 'b': luaL_addchar(b, '\b'); *pp = p + 2; return 1;
+    case 'f': luaL_addchar(b, '\f'); *pp = p + 2; return 1;
+    case 'n': luaL_addchar(b, '\n'); *pp = p + 2; return 1;
+    case 'r': luaL_addchar(b, '\r'); *pp = p + 2; return 1;
+    case 't': luaL_addchar(b, '\t'); *pp = p + 2; return 1;
+    case 'u': break;
+    default: return fail(ps, "an invalid escape", p);
+  }
+  cp = hex4(p + 2, end);
+  if (cp < 0) return fail(ps, "an invalid \\u escape", p);
+  if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(ps, "an escaped lone surrogate", p);
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    /* a high surrogate: the low one must follow, escaped too */
+    if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || (lo = hex4(p + 8, end)) < 0xDC00 || lo > 0xDFFF)
+      return fail(ps, "an escaped lone surrogate", p);
+    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    p += 6;
+  }
+  luaL_addlstring(b, out, utf8_encode(out, (unsigned long)cp));
+  *pp = p + 6;
   return 1;
 }
 
-static int on_null(void *ctx) {
-  decoder *d = ctx;
-  lua_pushvalue(d->L, d->null); /* in an object, flush() drops the member */
-  return pushed(d);
+/* Pushes the string whose opening quote is at *pp; *pp moves past its
+** closing quote. Without escapes it goes to Lua straight from the text. */
+static int push_string(parser *ps, text *pp) {
+  text p = *pp + 1, end = ps->end, run = p;
+  luaL_Buffer b;
+  int buffered = 0;
+  for (;;) {
+    unsigned c;
+    while (p < end && plain[*p]) p++;
+    if (p == end) return at_end(ps);
+    c = *p;
+    if (c == '"') break;
+    if (c >= 0x80) {
+      size_t n = utf8_seq(p, end);
+      if (n == 0) return fail(ps, "a string that is not valid UTF-8", p);
+      p += n;
+    } else if (c < 0x20) {
+      return fail(ps, "a control character in a string", p);
+    } else { /* a backslash */
+      if (!buffered) {
+        luaL_buffinit(ps->L, &b);
+        buffered = 1;
+      }
+      luaL_addlstring(&b, (const char *)run, (size_t)(p - run));
+      if (!add_escape(ps, &b, &p)) return 0;
+      run = p;
+    }
+  }
+  if (buffered) {
+    luaL_addlstring(&b, (const char *)run, (size_t)(p - run));
+    luaL_pushresult(&b);
+  } else {
+    lua_pushlstring(ps->L, (const char *)run, (size_t)(p - run));
+  }
+  *pp = p + 1;
+  return 1;
 }
 
-static int on_boolean(void *ctx, int b) {
-  decoder *d = ctx;
-  lua_pushboolean(d->L, b);
-  return pushed(d);
-}
+/* ----------------------------------------------------------- scalars */
 
 /* The literal as an integer when it is one that fits, else nonzero. */
-static int parse_integer(const char *s, size_t len, lua_Integer *out) {
+static int parse_integer(text s, size_t len, lua_Integer *out) {
   size_t i = 0;
   int neg = 0;
   lua_Unsigned v = 0, limit;
   if (len > 0 && s[0] == '-') { neg = 1; i = 1; }
-  if (i == len) return 1;
   limit = neg ? (lua_Unsigned)LUA_MININTEGER : (lua_Unsigned)LUA_MAXINTEGER;
   for (; i < len; i++) {
-    unsigned digit;
-    if (s[i] < '0' || s[i] > '9') return 1; /* a fraction or an exponent */
-    digit = (unsigned)(s[i] - '0');
+    unsigned digit = (unsigned)(s[i] - '0');
     if (v > (limit - digit) / 10) return 1;
     v = v * 10 + digit;
   }
@@ -134,189 +279,198 @@ static int parse_integer(const char *s, size_t len, lua_Integer *out) {
   return 0;
 }
 
-static int on_number(void *ctx, const char *s, size_t len) {
-  decoder *d = ctx;
+#define DIGIT(p, end) ((p) < (end) && *(p) >= '0' && *(p) <= '9')
+
+/* Pushes the number at *pp (RFC 8259's grammar: no leading zeros, no
+** '+', digits on both sides of a point); *pp moves past it. */
+static int push_number(parser *ps, text *pp) {
+  lua_State *L = ps->L;
+  text s = *pp, p = s, end = ps->end;
+  int integral = 1;
   lua_Integer i;
-  if (parse_integer(s, len, &i) == 0) {
-    lua_pushinteger(d->L, i);
-  } else {
-    char buf[64], *copy = buf, *end;
-    double v;
-    /* yajl's text is not terminated; numbers are short but need not be */
-    if (len >= sizeof buf) copy = malloc(len + 1);
-    if (copy == NULL) return 0;
-    memcpy(copy, s, len);
-    copy[len] = '\0';
-    v = strtod(copy, &end);
-    if (copy != buf) free(copy);
-    if (v > -TWO53 && v < TWO53 && (double)(lua_Integer)v == v) lua_pushinteger(d->L, (lua_Integer)v);
-    else lua_pushnumber(d->L, (lua_Number)v);
+  if (*p == '-') p++;
+  if (p < end && *p == '0') p++;
+  else if (DIGIT(p, end)) while (DIGIT(p, end)) p++;
+  else return p == end ? at_end(ps) : fail(ps, "an invalid number", s);
+  if (p < end && *p == '.') {
+    integral = 0;
+    p++;
+    if (!DIGIT(p, end)) return p == end ? at_end(ps) : fail(ps, "an invalid number", s);
+    while (DIGIT(p, end)) p++;
   }
-  return pushed(d);
-}
-
-/* Whether s[0..len) is well-formed UTF-8 (RFC 3629, table 3-7 of The
-** Unicode Standard): no overlong form, no surrogate, nothing past
-** U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    unsigned c = s[i];
-    size_t n, k;
-    unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
-    if (c < 0x80) {
-      uint64_t w;
-      /* ASCII, most of every answer: eight bytes at a time */
-      while (len - i >= 8 && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0)) i += 8;
-      while (i < len && s[i] < 0x80) i++;
-      continue;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    integral = 0;
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (!DIGIT(p, end)) return p == end ? at_end(ps) : fail(ps, "an invalid number", s);
+    while (DIGIT(p, end)) p++;
+  }
+  *pp = p;
+  if (integral && parse_integer(s, (size_t)(p - s), &i) == 0) {
+    lua_pushinteger(L, i);
+    return 1;
+  }
+  {
+    /* Lua's own conversion: the grammar is checked, and it reads a '.'
+    ** whatever the locale */
+    char buf[64];
+    size_t len = (size_t)(p - s);
+    lua_Number v;
+    if (len < sizeof buf) {
+      memcpy(buf, s, len);
+      buf[len] = '\0';
+      if (lua_stringtonumber(L, buf) == 0) return fail(ps, "an invalid number", s);
+    } else {
+      lua_pushlstring(L, (const char *)s, len); /* terminated for us */
+      if (lua_stringtonumber(L, lua_tostring(L, -1)) == 0) return fail(ps, "an invalid number", s);
+      lua_remove(L, -2);
     }
-    if (c >= 0xC2 && c <= 0xDF) n = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      if (c == 0xE0) lo = 0xA0;      /* overlong */
-      else if (c == 0xED) hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      if (c == 0xF0) lo = 0x90;      /* overlong */
-      else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
-    } else return 0;
-    if (len - i <= n) return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-    for (k = 2; k <= n; k++)
-      if ((s[i + k] & 0xC0) != 0x80) return 0;
-    i += n + 1;
+    v = lua_tonumber(L, -1);
+    if (v > -TWO53 && v < TWO53 && (lua_Number)(lua_Integer)v == v) {
+      lua_pop(L, 1);
+      lua_pushinteger(L, (lua_Integer)v);
+    }
   }
   return 1;
 }
 
-static int push_text(decoder *d, const unsigned char *s, size_t len) {
-  if (!utf8_valid(s, len)) { d->bad_utf8 = 1; return 0; }
-  lua_pushlstring(d->L, (const char *)s, len);
+/* true, false or null at *pp. */
+static int push_literal(parser *ps, text *pp) {
+  static const char *const words[] = {"true", "false", "null"};
+  text p = *pp;
+  const char *w = words[*p == 't' ? 0 : *p == 'f' ? 1 : 2];
+  size_t n = strlen(w), i;
+  for (i = 1; i < n; i++) {
+    if (p + i == ps->end) return at_end(ps);
+    if (p[i] != (unsigned char)w[i]) return unexpected(ps, p + i);
+  }
+  if (w[0] == 'n') lua_pushvalue(ps->L, ps->null);
+  else lua_pushboolean(ps->L, w[0] == 't');
+  *pp = p + n;
   return 1;
 }
 
-static int on_string(void *ctx, const unsigned char *s, size_t len) {
-  decoder *d = ctx;
-  if (!push_text(d, s, len)) return 0;
-  return pushed(d);
-}
+/* -------------------------------------------------------------- text */
 
-static int on_key(void *ctx, const unsigned char *s, size_t len) {
-  /* its value follows: no flush between the two */
-  return push_text(ctx, s, len);
-}
-
-static int open_container(decoder *d, int is_array) {
+/* The value at the start of the text, left on the stack; returns the
+** byte after it, or NULL with ps->why set. Iterative: the nesting lives
+** in frames, not in the C stack. */
+static text parse(parser *ps) {
+  frame frames[MAX_DEPTH];
+  lua_State *L = ps->L;
+  text p = ps->start, end = ps->end;
+  int depth = 0;
   frame *f;
-  if (d->depth == MAX_DEPTH) { d->too_deep = 1; return 0; }
-  luaL_checkstack(d->L, FLUSH_SLOTS + 8, "JSON nested too deeply");
-  lua_pushnil(d->L);
-  f = &d->frames[d->depth++];
-  f->slot = lua_gettop(d->L);
-  f->is_array = is_array;
-  f->n = 0;
-  return 1;
-}
-
-static int close_container(decoder *d) {
-  flush(d, &d->frames[--d->depth], 1);
-  return pushed(d);
-}
-
-static int on_start_map(void *ctx) { return open_container(ctx, 0); }
-static int on_start_array(void *ctx) { return open_container(ctx, 1); }
-static int on_end(void *ctx) { return close_container(ctx); }
-
-static const yajl_callbacks callbacks = {
-  on_null, on_boolean, NULL, NULL, on_number, on_string,
-  on_start_map, on_key, on_end, on_start_array, on_end,
-};
-
-typedef struct {
-  decoder *d;
-  const unsigned char *text;
-  size_t len;
-  yajl_status status;
-  int got_value;
-} parse_args;
-
-/* Under lua_pcall, so that a memory error in a callback does not leave
-** yajl's handle behind. Arguments: 1 the parse_args, 2 array_mt, 3 null;
-** the value decoded is left at 4. */
-static int parse_protected(lua_State *L) {
-  parse_args *a = lua_touserdata(L, 1);
-  a->d->L = L;
-  a->d->array_mt = 2;
-  a->d->null = 3;
-  a->status = yajl_parse(a->d->h, a->text, a->len);
-  if (a->status == yajl_status_ok) {
-    /* a value completed now took the whole text; an error now is at its end */
-    a->d->finishing = 1;
-    a->status = yajl_complete_parse(a->d->h);
+  for (;;) {
+    /* a value */
+    p = skip_ws(p, end);
+    if (p == end) { at_end(ps); return NULL; }
+    switch (*p) {
+      case '{': case '[':
+        if (depth == MAX_DEPTH) {
+          fail(ps, "more than 1000 nested arrays and objects", NULL);
+          return NULL;
+        }
+        luaL_checkstack(L, FLUSH_SLOTS + 8, "JSON nested too deeply");
+        lua_pushnil(L);
+        f = &frames[depth++];
+        f->slot = lua_gettop(L);
+        f->is_array = *p == '[';
+        f->n = 0;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == (f->is_array ? ']' : '}')) {
+          p++;
+          flush(ps, f, 1);
+          depth--;
+          break;
+        }
+        if (f->is_array) continue;
+        goto name;
+      case '"':
+        if (!push_string(ps, &p)) return NULL;
+        break;
+      case 't': case 'f': case 'n':
+        if (!push_literal(ps, &p)) return NULL;
+        break;
+      default:
+        if (*p == '-' || (*p >= '0' && *p <= '9')) {
+          if (!push_number(ps, &p)) return NULL;
+          break;
+        }
+        { unexpected(ps, p); return NULL; }
+    }
+    /* after a value: the next one, or the end of containers */
+    for (;;) {
+      if (depth == 0) return p;
+      f = &frames[depth - 1];
+      if (lua_gettop(L) - f->slot >= FLUSH_SLOTS) flush(ps, f, 0);
+      p = skip_ws(p, end);
+      if (p == end) { at_end(ps); return NULL; }
+      if (*p == ',') {
+        p++;
+        break;
+      }
+      if (*p != (f->is_array ? ']' : '}')) { unexpected(ps, p); return NULL; }
+      p++;
+      flush(ps, f, 1);
+      depth--;
+    }
+    if (f->is_array) continue;
+  name:
+    /* a member's name and its colon; its value follows */
+    p = skip_ws(p, end);
+    if (p == end) { at_end(ps); return NULL; }
+    if (*p != '"') { unexpected(ps, p); return NULL; }
+    if (!push_string(ps, &p)) return NULL;
+    p = skip_ws(p, end);
+    if (p == end) { at_end(ps); return NULL; }
+    if (*p != ':') { unexpected(ps, p); return NULL; }
+    p++;
   }
-  a->got_value = a->status == yajl_status_ok && lua_gettop(L) == 4;
-  return a->got_value;
 }
 
-/* yajl's message, without its picture of the text, and where */
-static void push_error(lua_State *L, parse_args *a) {
-  unsigned char *msg = yajl_get_error(a->d->h, 0, a->text, a->len);
-  const char *m = (const char *)msg;
-  size_t n = strcspn(m, "\n");
-  while (n > 0 && (m[n - 1] == '.' || m[n - 1] == ' ')) n--;
-  lua_pushlstring(L, m, n);
-  /* the bytes consumed end with the one that was refused */
-  if (a->d->finishing) lua_pushliteral(L, " at the end of the text");
-  else lua_pushfstring(L, " at byte %d", (int)yajl_get_bytes_consumed(a->d->h));
-  lua_concat(L, 2);
-  yajl_free_error(a->d->h, msg);
+/* ps->why, and where: a byte's number counts from 1 */
+static void push_error(parser *ps) {
+  lua_State *L = ps->L;
+  int byte = ps->at ? (int)(ps->at - ps->start) + 1 : 0;
+  if (ps->at == NULL) {
+    lua_pushstring(L, ps->why);
+  } else if (strcmp(ps->why, "unexpected") != 0) {
+    lua_pushfstring(L, "%s at byte %d", ps->why, byte);
+  } else if (*ps->at > 0x20 && *ps->at < 0x7F) {
+    lua_pushfstring(L, "unexpected '%c' at byte %d", (int)*ps->at, byte);
+  } else {
+    char hex[8];
+    snprintf(hex, sizeof hex, "0x%02X", (unsigned)*ps->at);
+    lua_pushfstring(L, "unexpected byte %s at byte %d", hex, byte);
+  }
 }
 
 static int l_json_decode(lua_State *L) {
-  decoder d; /* on the C stack: the pcall below returns here either way */
-  parse_args a;
+  parser ps;
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
+  text after;
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checkany(L, 3);
-  d.depth = 0;
-  d.too_deep = 0;
-  d.bad_utf8 = 0;
-  d.value_end = len;
-  d.finishing = 0;
-  d.h = yajl_alloc(&callbacks, NULL, &d);
-  if (d.h == NULL) return luaL_error(L, "json_decode: out of memory");
-  yajl_config(d.h, yajl_dont_validate_strings, 1); /* utf8_valid does */
-  a.d = &d;
-  a.got_value = 0;
-  a.text = (const unsigned char *)s;
-  a.len = len;
   lua_settop(L, 3);
-  lua_pushcfunction(L, parse_protected);
-  lua_pushlightuserdata(L, &a);
-  lua_pushvalue(L, 2);
-  lua_pushvalue(L, 3);
-  if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
-    yajl_free(d.h);
-    return lua_error(L);
+  luaL_checkstack(L, FLUSH_SLOTS + 8, "JSON");
+  ps.L = L;
+  ps.start = (text)s;
+  ps.end = ps.start + len;
+  ps.array_mt = 2;
+  ps.null = 3;
+  ps.why = NULL;
+  ps.at = NULL;
+  after = parse(&ps);
+  if (after != NULL) {
+    after = skip_ws(after, ps.end);
+    if (after == ps.end) return 1;
+    fail(&ps, "text after the value", after);
   }
-  if (a.got_value) {
-    size_t i = d.value_end;
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
-    yajl_free(d.h);
-    if (i == len) return 1;
-    lua_pushnil(L);
-    lua_pushfstring(L, "parse error: trailing garbage at byte %d", (int)i + 1);
-    return 2;
-  }
+  lua_settop(L, 3);
   lua_pushnil(L);
-  if (d.too_deep) lua_pushfstring(L, "more than %d nested arrays and objects", MAX_DEPTH);
-  else if (d.bad_utf8)
-    lua_pushfstring(L, "a string that is not valid UTF-8 ends at byte %d", (int)yajl_get_bytes_consumed(d.h));
-  else if (a.status == yajl_status_ok) lua_pushliteral(L, "no value in the text");
-  else push_error(L, &a);
-  yajl_free(d.h);
+  push_error(&ps);
   return 2;
 }
 

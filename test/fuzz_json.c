@@ -1,6 +1,6 @@
 /*
-** fuzz_json.c: a libFuzzer target for json.decode (src/core_json.c on
-** yajl), the parser every answer and every request to the emulator goes
+** fuzz_json.c: a libFuzzer target for json.decode (src/core_json.c),
+** the parser every answer and every request to the emulator goes
 ** through. Each input is decoded; what decodes must encode again, and
 ** that text must decode to a value that encodes the same (a number too
 ** large for JSON's encoder aside). Built with AddressSanitizer and

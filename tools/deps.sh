@@ -6,11 +6,11 @@
 # unit) and bash-completion (its loader finds the installed completion);
 # python3-requests and nodejs run the README's Python and Node.js clients
 # of the emulator. clang and libclang-rt-14-dev build the libFuzzer
-# targets (test/fuzz_*.c). libyajl-dev: the JSON tokenizer under
-# json.decode; lua-cjson is the specs' second opinion on our JSON.
+# targets (test/fuzz_*.c). lua-cjson is the specs' second opinion on
+# our JSON.
 set -e
 PKGS="gcc make libc6-dev liblua5.4-dev lua5.4 libcurl4-openssl-dev libevent-dev \
-libssl-dev openssl libyajl-dev lua-cjson lua-busted libsqlite3-dev libpq-dev postgresql curl ca-certificates tzdata \
+libssl-dev openssl lua-cjson lua-busted libsqlite3-dev libpq-dev postgresql curl ca-certificates tzdata \
 binutils pkgconf luarocks groff-base systemd man-db bash-completion chromium \
 python3-requests nodejs clang libclang-rt-14-dev"
 missing=""

@@ -1,4 +1,4 @@
--- JSON for the wire: decoding in C (core_json.c, on yajl), encoding in Lua.
+-- JSON for the wire: decoding in C (core_json.c), encoding in Lua.
 --
 -- Live Station wants integers written as integers. So decode() keeps
 -- integer literals as integers, and encode() is our own: integral values
@@ -94,7 +94,7 @@ end
 
 ---------------------------------------------------------------- decoding
 
--- One pass in C (core_json.c, on yajl): integer literals stay integers
+-- One pass in C (core_json.c): integer literals stay integers
 -- and integral floats within 2^53 become integers (Debian's lua-cjson
 -- makes every number a float); null is dropped from objects and kept
 -- (as json.null) in arrays; arrays, "[]" too, are marked so they encode
