@@ -85,28 +85,36 @@ static void http_release(ls_op *op) {
 }
 
 /* Parses the raw header block into t: lower-case names, repeated headers
-** joined with ", ". The status line is skipped. */
+** joined with ", ". The status line is skipped. A name is lowered in a
+** buffer on the C stack (one a thousand bytes long goes through a Lua
+** buffer): this runs for every answer. */
 void ls_push_headers(lua_State *L, const char *p, size_t n) {
   const char *end = p + n;
-  lua_newtable(L);
+  char small[128];
+  lua_createtable(L, 0, 8);
   while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     const char *colon, *v, *ve;
+    size_t kl, i;
     if (eol == NULL) eol = end;
     colon = memchr(p, ':', (size_t)(eol - p));
     if (colon && !(eol - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
-      luaL_Buffer b;
-      const char *k;
-      luaL_buffinit(L, &b);
-      for (k = p; k < colon; k++) luaL_addchar(&b, (char)tolower((unsigned char)*k));
-      luaL_pushresult(&b);
+      kl = (size_t)(colon - p);
+      if (kl <= sizeof small) {
+        for (i = 0; i < kl; i++) small[i] = (char)tolower((unsigned char)p[i]);
+        lua_pushlstring(L, small, kl);
+      } else {
+        luaL_Buffer b;
+        char *d = luaL_buffinitsize(L, &b, kl);
+        for (i = 0; i < kl; i++) d[i] = (char)tolower((unsigned char)p[i]);
+        luaL_pushresultsize(&b, kl);
+      }
       v = colon + 1;
       ve = eol;
       while (v < ve && (*v == ' ' || *v == '\t')) v++;
       while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
       lua_pushvalue(L, -1);
-      lua_rawget(L, -3);
-      if (lua_isstring(L, -1)) {
+      if (lua_rawget(L, -3) == LUA_TSTRING) {
         lua_pushliteral(L, ", ");
         lua_pushlstring(L, v, (size_t)(ve - v));
         lua_concat(L, 3);

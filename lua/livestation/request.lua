@@ -12,6 +12,7 @@ local url = require "livestation.url"
 local M = {}
 
 local format, type, next = string.format, type, next
+local NO_PARAMS = {}
 
 ---------------------------------------------------------------- scalars
 
@@ -146,31 +147,36 @@ function M.build(op, params, extra)
     end
     path = path .. M.escape(scalar_for(op, name, v)) .. plan[i + 1]
   end
-  local query, nq = {}, 0
-  local body, has_body = {}, false
-  for _, p in ipairs(op.params or {}) do
+  -- no query or body table unless there is one to fill: most calls are
+  -- GETs with only a path
+  local query, nq, body, has_body = nil, 0, nil, false
+  for _, p in ipairs(op.params or NO_PARAMS) do
     local where, v = p["in"], params[p.name]
     if where == "query" then
       if v ~= nil then
         nq = nq + 1
+        query = query or {}
         query[nq] = M.escape(p.name) .. "=" .. M.escape(scalar_for(op, p.name, v))
       end
     elseif where == "body" then
       has_body = true
+      body = body or {}
       if v ~= nil then body[p.name] = shape(v, p) end
     end
   end
   if extra and extra.query then
     for _, name in ipairs(sorted_names(extra.query)) do
       nq = nq + 1
+      query = query or {}
       query[nq] = M.escape(name) .. "=" .. M.escape(scalar_for(op, name, extra.query[name]))
     end
   end
   if extra and extra.body then
     has_body = true
+    body = body or {}
     for k, v in next, extra.body do body[k] = v end
   end
-  local q = table.concat(query, "&")
+  local q = query and table.concat(query, "&") or ""
   return {
     method = op.method,
     path = path,

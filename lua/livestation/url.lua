@@ -6,20 +6,19 @@
 --   url.unescape("a%20b")        --> "a b"    (a stray '%' stays as it is)
 --   url.parse_query("a=1&b=x+y") --> { a = "1", b = "x y" }
 
+local core = require "livestation.core"
+
 local M = {}
 
-local format, type = string.format, type
-
-local HEX = {}
-for b = 0, 255 do HEX[string.char(b)] = format("%%%02X", b) end
+local type, url_escape = type, core.url_escape
 
 -- Percent-encodes every byte outside RFC 3986 unreserved characters, with
--- upper-case hex digits (what the gateway signs).
+-- upper-case hex digits (what the gateway signs), in C.
 function M.escape(s)
   if type(s) ~= "string" then
     error("url.escape: expected a string, got " .. type(s), 2)
   end
-  return (s:gsub("[^A-Za-z0-9%-%._~]", HEX))
+  return url_escape(s)
 end
 
 local function hex(h) return string.char(tonumber(h, 16)) end
