@@ -47,18 +47,15 @@ static void on_done(ls_xfer *x, void *ud) {
   ls_op *op = ud;
   http_data *d = op->data;
   const char *p;
-  size_t n;
   d->x = NULL;
   d->result = ls_xfer_result_of(x);
   d->status = ls_xfer_status(x);
-  p = ls_xfer_body(x, &n);
-  d->body = dup_mem(p, n);
-  d->body_len = d->body ? n : 0;
-  p = ls_xfer_headers(x, &n);
-  d->head = dup_mem(p, n);
-  d->head_len = d->head ? n : 0;
-  p = ls_xfer_error(x);
-  d->err = dup_mem(p, strlen(p));
+  d->body = ls_xfer_take_body(x, &d->body_len);
+  d->head = ls_xfer_take_headers(x, &d->head_len);
+  if (d->result != LS_XFER_OK) {
+    p = ls_xfer_error(x);
+    d->err = dup_mem(p, strlen(p));
+  }
   d->sent = ls_xfer_sent(x);
   d->seconds = ls_xfer_seconds(x);
   d->queued = ls_xfer_queue_seconds(x);
@@ -176,6 +173,7 @@ static int l_http_request(lua_State *L) {
   ls_core *core = ls_core_get(L);
   ls_request req;
   const char *lines[MAX_HEADERS + 1];
+  char small[1024];
   int nh = 0;
   ls_op *op;
   http_data *d;
@@ -200,8 +198,9 @@ static int l_http_request(lua_State *L) {
   lua_pop(L, 2);
   req.timeout_ms = opt_ms(L, "timeout", DEFAULT_TIMEOUT_S);
   req.connect_timeout_ms = opt_ms(L, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S);
-  /* headers: "Name: value" lines in one block, kept on the stack (a
-  ** userdatum) until started; sized by a first pass, filled by a second */
+  /* headers: "Name: value" lines in one block, on the C stack when they
+  ** fit (the signed headers of a call do), else in a userdatum on the Lua
+  ** stack, until started; sized by a first pass, filled by a second */
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1)) {
     int ht = lua_gettop(L);
@@ -225,7 +224,7 @@ static int l_http_request(lua_State *L) {
       nh++;
       lua_pop(L, 1);
     }
-    p = lua_newuserdatauv(L, size ? size : 1, 0);
+    p = size <= sizeof small ? small : lua_newuserdatauv(L, size, 0);
     nh = 0;
     lua_pushnil(L);
     while (lua_next(L, ht)) {

@@ -638,6 +638,22 @@ const char *ls_xfer_headers(const ls_xfer *x, size_t *len) {
   return x->head.data ? x->head.data : "";
 }
 
+static char *take(buf *b, size_t *len) {
+  char *d = b->data;
+  *len = d ? b->len : 0;
+  b->data = NULL;
+  b->len = b->cap = 0;
+  return d;
+}
+
+char *ls_xfer_take_body(ls_xfer *x, size_t *len) {
+  return take(&x->body_in, len);
+}
+
+char *ls_xfer_take_headers(ls_xfer *x, size_t *len) {
+  return take(&x->head, len);
+}
+
 const char *ls_xfer_error(const ls_xfer *x) {
   if (x->too_large) return "response body too large";
   if (x->head_too_large) return "response headers too large";

@@ -62,6 +62,11 @@ long ls_xfer_status(const ls_xfer *x);
 const char *ls_xfer_body(const ls_xfer *x, size_t *len);
 /* Raw response header block of the final response ("Name: value\r\n"...). */
 const char *ls_xfer_headers(const ls_xfer *x, size_t *len);
+/* The body and the header block handed over to the caller, who frees
+** them (NUL-terminated; NULL when empty): an answer is not copied once
+** more on its way out. The transfer holds them no longer. */
+char *ls_xfer_take_body(ls_xfer *x, size_t *len);
+char *ls_xfer_take_headers(ls_xfer *x, size_t *len);
 const char *ls_xfer_error(const ls_xfer *x);
 /* 1 when request bytes went out on the wire (a POST may have been seen);
 ** 0 when the request provably never left (no connection was made). */

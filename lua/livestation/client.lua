@@ -220,23 +220,25 @@ end
 local function attempt(self, op, req, n, timeout)
   local url = self.endpoint .. req.target
   local headers = headers_for(self, op.method, req.target)
-  if log.enabled("debug") then
+  local debug_on = log.enabled("debug")
+  local info_on = debug_on or log.enabled("info")
+  if debug_on then
     log.debug("request", { op = op.id, method = op.method, url = url, attempt = n,
       access_key = log.mask(self.access_key), timestamp = headers["x-ncp-apigw-timestamp"],
       body = req.body })
   end
-  local started = core.monotonic()
+  local started = info_on and core.monotonic()
   local in_flight <close> = metrics.api_request()
   local resp, terr = self.transport {
     method = op.method, url = url, headers = headers, body = req.body,
     timeout = timeout, connect_timeout = self.connect_timeout,
     max_size = self.max_response, tls_verify = self.tls_verify, ca_file = self.ca_file,
   }
-  local ms = math.floor((core.monotonic() - started) * 1000 + 0.5)
+  local ms = info_on and math.floor((core.monotonic() - started) * 1000 + 0.5)
   if not resp then
     local err = transport_error(op.id, terr)
     metrics.api_call(op.id, err.kind)
-    if log.enabled("info") then
+    if info_on then
       log.info("call", { op = op.id, attempt = n, ms = ms, error = err.kind, message = err.message })
     end
     return nil, err
@@ -245,10 +247,10 @@ local function attempt(self, op, req, n, timeout)
   metrics.api_call(op.id, resp.status)
   -- no field table unless the line is written: 10,000 calls at once make
   -- their garbage together
-  if log.enabled("info") then
+  if info_on then
     log.info("call", { op = op.id, status = resp.status, attempt = n, ms = ms, trace_id = trace })
   end
-  if log.enabled("debug") then log.debug("response", { op = op.id, body = resp.body }) end
+  if debug_on then log.debug("response", { op = op.id, body = resp.body }) end
   if resp.status >= 200 and resp.status < 300 then
     local content, body = decode_success(op.id, resp)
     if content == nil then return nil, body end
