@@ -7,7 +7,7 @@
 --                keep-alive connection to 127.0.0.1, against build/signed_get,
 --                a bare libcurl + OpenSSL loop signing and sending the same
 --                GETs (goal: at most 1.5x). The C loop reads the body but
---                does not parse it; ls:call decodes it (lua-cjson), so a
+--                does not parse it; ls:call decodes it (json.decode), so a
 --                second line shows our cost with the decode of the same
 --                body, measured in this run, taken out, and a third the
 --                core alone: signing and core.http_request on a ready
