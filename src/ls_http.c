@@ -83,7 +83,7 @@ struct ls_xfer {
   unsigned too_large : 1, head_too_large : 1;
   unsigned queued : 1;
   int sends;                  /* requests started on a connection */
-  struct curl_slist *headers; /* from lines, when started */
+  struct curl_slist *headers; /* over lines, when started: one array */
   char *errbuf;               /* CURL_ERROR_SIZE, when started */
   const char *fail;           /* why it could not start */
   buf body_in, head;
@@ -191,7 +191,7 @@ static void xfer_free(ls_xfer *x) {
       curl_easy_cleanup(x->easy);
     }
   }
-  curl_slist_free_all(x->headers);
+  free(x->headers);
   free(x->errbuf);
   free(x->block);
   free(x->body_in.data);
@@ -330,22 +330,24 @@ static void set_err(char *err, size_t errlen, const char *msg) {
   if (err && errlen) snprintf(err, errlen, "%s", msg);
 }
 
-/* The header list of x, from its copied lines. */
+/* The header list of x, from its copied lines: the nodes in one array of
+** our own, pointing into x's block (curl only reads the list, which must
+** outlive the transfer: it lives as long as x), where curl_slist_append
+** would copy each line into two allocations of its own. */
 static int build_headers(ls_xfer *x) {
+  /* no "Expect: 100-continue" round trip for small JSON bodies */
+  static char expect[] = "Expect:";
   const char *p = x->lines;
   int i;
+  x->headers = malloc(((size_t)x->nlines + 1) * sizeof *x->headers);
+  if (x->headers == NULL) return -1;
   for (i = 0; i < x->nlines; i++) {
-    struct curl_slist *n = curl_slist_append(x->headers, p);
-    if (n == NULL) return -1;
-    x->headers = n;
+    x->headers[i].data = (char *)p;
+    x->headers[i].next = &x->headers[i + 1];
     p += strlen(p) + 1;
   }
-  /* no "Expect: 100-continue" round trip for small JSON bodies */
-  {
-    struct curl_slist *n = curl_slist_append(x->headers, "Expect:");
-    if (n == NULL) return -1;
-    x->headers = n;
-  }
+  x->headers[i].data = expect;
+  x->headers[i].next = NULL;
   return 0;
 }
 
