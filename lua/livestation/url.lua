@@ -6,11 +6,14 @@
 --   url.unescape("a%20b")        --> "a b"    (a stray '%' stays as it is)
 --   url.parse_query("a=1&b=x+y") --> { a = "1", b = "x y" }
 
-local core = require "livestation.core"
-
 local M = {}
 
-local type, url_escape = type, core.url_escape
+local type = type
+
+-- core.url_escape, from the C module on first use: the tools that only
+-- read the operation table (make catalogue, the editor annotations) run
+-- on a plain lua5.4 without it.
+local url_escape
 
 -- Percent-encodes every byte outside RFC 3986 unreserved characters, with
 -- upper-case hex digits (what the gateway signs), in C.
@@ -18,6 +21,7 @@ function M.escape(s)
   if type(s) ~= "string" then
     error("url.escape: expected a string, got " .. type(s), 2)
   end
+  url_escape = url_escape or require("livestation.core").url_escape
   return url_escape(s)
 end
 
