@@ -249,7 +249,9 @@ describe("mutation fuzzing", function()
     assert(os.execute("mkdir -p " .. home .. "/.ncloud"))
     local path = home .. "/.ncloud/configure"
     local ok, err = pcall(fuzz, {
-      "[DEFAULT]\nncloud_access_key_id = AK\nncloud_secret_access_key = \"SK\"\n",
+      -- the secret holds '-' and '.', which no os.tmpname() path does:
+      -- the home directory named in a message cannot look like it
+      "[DEFAULT]\nncloud_access_key_id = AK\nncloud_secret_access_key = \"SK-9.x\"\n",
       "; c\n[p1]\nNCLOUD_ACCESS_KEY_ID=a\nncloud_secret_access_key=b\n[DEFAULT]\n",
     }, 29, function(s)
       local f = assert(io.open(path, "wb"))
@@ -260,7 +262,7 @@ describe("mutation fuzzing", function()
         assert(type(c.access_key) == "string" and type(c.secret_key) == "string")
       else
         assert(e ~= nil and tostring(e) ~= "", "refused without a message")
-        assert(not tostring(e):find("SK", 1, true), "the secret is in the message: " .. tostring(e))
+        assert(not tostring(e):find("SK-9.x", 1, true), "the secret is in the message: " .. tostring(e))
       end
     end)
     os.execute("rm -rf " .. home)
