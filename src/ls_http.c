@@ -564,6 +564,19 @@ static int xfer_copy(ls_xfer *x, const ls_request *req) {
   return 0;
 }
 
+/* Lets curl start what was just added, at once: the request goes out
+** before its caller waits rather than on the loop's next turn (curl's
+** zero timeout), which saves every call a turn of the loop. Its caller
+** is never a curl callback. A transfer that ends right here (a refused
+** connection) is collected on the loop's next turn, not here: no done
+** callback runs inside ls_http_start. */
+static void kick(ls_http *h) {
+  static const struct timeval zero = {0, 0};
+  int running = 0;
+  curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  if (running < h->running) evtimer_add(h->timer, &zero);
+}
+
 ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
                        void *ud, char *err, size_t errlen) {
   ls_xfer *x;
@@ -584,6 +597,7 @@ ls_xfer *ls_http_start(ls_http *h, const ls_request *req, ls_xfer_done done,
       xfer_free(x);
       return NULL;
     }
+    kick(h);
   } else {
     ls_host *host = x->host;
     x->queued = 1;
