@@ -25,6 +25,14 @@ describe("http client handle reuse", function()
       { method = "PUT", body = "{}", headers = { ["x-marker"] = "two" } },
       { method = "HEAD" },
       { method = "GET" },
+      -- the same kind of request again and again: the handle is not reset
+      -- between them, and still nothing of one reaches the next
+      { method = "GET", headers = { ["x-marker"] = "three" } },
+      { method = "GET" },
+      { method = "POST", body = '{"b":2}' },
+      { method = "POST", body = "" },
+      { method = "DELETE", body = '{"ids":[2]}', headers = { ["x-marker"] = "four" } },
+      { method = "DELETE", body = '{"ids":[3]}' },
     }
     for i, p in ipairs(plan) do
       local resp = assert(core.http_request { method = p.method, url = srv:url() .. "/r" .. i, body = p.body,
@@ -42,6 +50,13 @@ describe("http client handle reuse", function()
     local _, err = core.http_request { method = "GET", url = srv:url() .. "/slow", timeout = 0.05 }
     assert.equal("timeout", err and err.kind)
     local resp = assert(core.http_request { method = "GET", url = srv:url() .. "/slow", timeout = 5 })
+    assert.equal(200, resp.status)
+    -- nor from a request of the same kind
+    _, err = core.http_request { method = "GET", url = srv:url() .. "/slow", timeout = 0.05 }
+    assert.equal("timeout", err and err.kind)
+    _, err = core.http_request { method = "GET", url = srv:url() .. "/slow", timeout = 0.05 }
+    assert.equal("timeout", err and err.kind)
+    resp = assert(core.http_request { method = "GET", url = srv:url() .. "/slow", timeout = 5 })
     assert.equal(200, resp.status)
   end)
 end)
