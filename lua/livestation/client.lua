@@ -217,20 +217,20 @@ end
 
 -- One exchange with the server; returns content, meta or nil, err and
 -- the server's Date header (for the clock-skew check).
-local function attempt(self, op, req, n, timeout)
-  local url = self.endpoint .. req.target
-  local headers = headers_for(self, op.method, req.target)
+local function attempt(self, op, target, req_body, n, timeout)
+  local url = self.endpoint .. target
+  local headers = headers_for(self, op.method, target)
   local debug_on = log.enabled("debug")
   local info_on = debug_on or log.enabled("info")
   if debug_on then
     log.debug("request", { op = op.id, method = op.method, url = url, attempt = n,
       access_key = log.mask(self.access_key), timestamp = headers["x-ncp-apigw-timestamp"],
-      body = req.body })
+      body = req_body })
   end
   local started = info_on and core.monotonic()
   local in_flight <close> = metrics.api_request()
   local resp, terr = self.transport {
-    method = op.method, url = url, headers = headers, body = req.body,
+    method = op.method, url = url, headers = headers, body = req_body,
     timeout = timeout, connect_timeout = self.connect_timeout,
     max_size = self.max_response, tls_verify = self.tls_verify, ca_file = self.ca_file,
   }
@@ -340,7 +340,7 @@ function Client:call(id, params, opts)
     extra, xerr = check_extra(op, extra)
     if not extra then return nil, xerr end
   end
-  local req = request.build(op, params, extra)
+  local target, req_body = request.target(op, params, extra)
   local timeout, max, budget = self.timeout, self.attempts, self.retry_budget
   if opts then
     for k, v in pairs(opts) do
@@ -355,7 +355,7 @@ function Client:call(id, params, opts)
   local n = 0
   while true do
     n = n + 1
-    local content, meta, date = attempt(self, op, req, n, timeout)
+    local content, meta, date = attempt(self, op, target, req_body, n, timeout)
     if content ~= nil then return content, nil, meta end
     local err = meta
     err.attempts = n

@@ -135,7 +135,7 @@ end
 -- as given and never validated: extra.query (name -> scalar, after the
 -- table's parameters, names sorted) and extra.body (name -> JSON value,
 -- merged into the body; an operation without a body gets one).
-function M.build(op, params, extra)
+local function parts(op, params, extra)
   params = params or {}
   local plan = path_plan(op.path)
   local path = plan[1]
@@ -176,14 +176,24 @@ function M.build(op, params, extra)
     body = body or {}
     for k, v in next, extra.body do body[k] = v end
   end
-  local q = query and table.concat(query, "&") or ""
+  return path, query and table.concat(query, "&") or "", has_body and json.encode(body, "body") or nil
+end
+
+function M.build(op, params, extra)
+  local path, q, body = parts(op, params, extra)
   return {
     method = op.method,
     path = path,
     query = q,
     target = q ~= "" and (path .. "?" .. q) or path,
-    body = has_body and json.encode(body, "body") or nil,
+    body = body,
   }
+end
+
+-- What a call sends, without the table: the target and the body (or nil).
+function M.target(op, params, extra)
+  local path, q, body = parts(op, params, extra)
+  return q ~= "" and (path .. "?" .. q) or path, body
 end
 
 return M
