@@ -88,19 +88,16 @@ end
 
 -- Counts a request in flight until the returned value is closed:
 --   local _ <close> = metrics.api_request()
--- (a cancelled task closes it too).
+-- (a cancelled task closes it too). The gauge takes the count when it is
+-- rendered: a request only adds and subtracts.
 local function in_flight_series()
   return M.api_in_flight.values[""] or M.api_in_flight:series()
 end
 
-local closer = setmetatable({}, { __close = function()
-  M.in_flight = M.in_flight - 1
-  in_flight_series().value = M.in_flight
-end })
+local closer = setmetatable({}, { __close = function() M.in_flight = M.in_flight - 1 end })
 
 function M.api_request()
   M.in_flight = M.in_flight + 1
-  in_flight_series().value = M.in_flight
   return closer
 end
 
@@ -110,6 +107,7 @@ end
 
 -- The text exposition.
 function M.render()
+  in_flight_series().value = M.in_flight
   return reg:render()
 end
 
