@@ -90,9 +90,11 @@ static void flush(parser *ps, frame *f, int closing) {
   } else {
     /* in document order: of two equal keys the later one wins, and a
     ** null member is no member (it removes an earlier one) */
+    int null_type = lua_type(L, ps->null);
     for (i = first; i < top; i += 2) {
       lua_pushvalue(L, i);
-      if (lua_rawequal(L, i + 1, ps->null)) {
+      /* the type first: most members are not null, and it is cheaper */
+      if (lua_type(L, i + 1) == null_type && lua_rawequal(L, i + 1, ps->null)) {
         int present = lua_rawget(L, f->slot) != LUA_TNIL;
         lua_pop(L, 1);
         if (!present) continue;
