@@ -17,6 +17,7 @@
 */
 #include "ls_http.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #define DEFAULT_MAX_HOST 16
 #define DEFAULT_MAX_TOTAL 64
 #define MAX_HEADER_BYTES (64u * 1024u)
+/* the most a Content-Length may reserve ahead of the bytes themselves */
+#define MAX_RESERVE (16u * 1024u * 1024u)
 
 typedef struct buf {
   char *data;
@@ -236,6 +239,20 @@ static void check_multi_info(ls_http *h) {
   }
 }
 
+/* Room for the whole body at its first piece when the answer says how
+** long it is (and that is within max_size): one allocation, no copy as
+** it grows. */
+static void body_reserve(ls_xfer *x) {
+  curl_off_t cl = -1;
+  char *d;
+  if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl <= 0) return;
+  if ((x->max_size && (size_t)cl > x->max_size) || (uint64_t)cl > MAX_RESERVE) return;
+  d = malloc((size_t)cl + 1);
+  if (d == NULL) return; /* buf_add will try again as it goes */
+  x->body_in.data = d;
+  x->body_in.cap = (size_t)cl + 1;
+}
+
 static size_t cb_write(char *p, size_t size, size_t n, void *ud) {
   ls_xfer *x = ud;
   size_t len = size * n;
@@ -243,6 +260,7 @@ static size_t cb_write(char *p, size_t size, size_t n, void *ud) {
     x->too_large = 1;
     return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
   }
+  if (x->body_in.data == NULL) body_reserve(x);
   return buf_add(&x->body_in, p, len) == 0 ? len : 0;
 }
 
