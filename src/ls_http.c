@@ -185,10 +185,10 @@ static void xfer_unlink(ls_xfer *x) {
 }
 
 /* The options a transfer sets beyond the values every transfer sets
-** anew, as a number: a spare handle last used with the same shape gets
-** every one of its options set again by xfer_launch, so it needs no
-** curl_easy_reset (which costs more than the rest of setting it up).
-** 0, "always reset", for a method of our own or a CA file. */
+** anew (set_shape), as a number: a spare handle last used with the same
+** shape has them all already, so it needs neither curl_easy_reset (which
+** costs more than the rest of setting it up) nor set_shape. 0, "always
+** reset", for a method of our own or a CA file. */
 static unsigned shape_of(const ls_xfer *x) {
   static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", NULL};
   unsigned m;
@@ -205,7 +205,7 @@ static void xfer_free(ls_xfer *x) {
   if (x->easy) {
     curl_multi_remove_handle(h->multi, x->easy);
     if (h->nspare < LS_SPARE_EASY) {
-      /* its options still point into x: the next transfer sets them all
+      /* its options still point into x: the next transfer sets those
       ** again (same shape) or resets the handle first */
       h->spare_shape[h->nspare] = shape_of(x);
       h->spare[h->nspare++] = x->easy;
@@ -372,53 +372,32 @@ static void set_err(char *err, size_t errlen, const char *msg) {
 ** outlive the transfer: it lives as long as x), where curl_slist_append
 ** would copy each line into two allocations of its own. */
 static int build_headers(ls_xfer *x) {
-  /* no "Expect: 100-continue" round trip for small JSON bodies */
+  /* no "Expect: 100-continue" round trip for small JSON bodies (curl adds
+  ** none to a request without a body) */
   static char expect[] = "Expect:";
   const char *p = x->lines;
-  int i;
-  x->headers = malloc(((size_t)x->nlines + 1) * sizeof *x->headers);
+  int i, n = x->nlines + (x->body != NULL);
+  if (n == 0) return 0;
+  x->headers = malloc((size_t)n * sizeof *x->headers);
   if (x->headers == NULL) return -1;
   for (i = 0; i < x->nlines; i++) {
     x->headers[i].data = (char *)p;
     x->headers[i].next = &x->headers[i + 1];
     p += strlen(p) + 1;
   }
-  x->headers[i].data = expect;
-  x->headers[i].next = NULL;
+  if (x->body != NULL) x->headers[i++].data = expect;
+  x->headers[i - 1].next = NULL;
   return 0;
 }
 
-/* Creates the easy handle of x and hands it to the multi handle. On
-** failure returns -1 with a static message in x->fail. */
-static int xfer_launch(ls_xfer *x) {
-  ls_http *h = x->h;
-  CURL *e;
-  CURLMcode mc;
-  x->errbuf = calloc(1, CURL_ERROR_SIZE);
-  if (x->errbuf == NULL || build_headers(x) != 0) { x->fail = "out of memory"; return -1; }
-  if (h->nspare > 0) {
-    unsigned shape = h->spare_shape[--h->nspare];
-    x->easy = e = h->spare[h->nspare];
-    if (shape == 0 || shape != shape_of(x)) curl_easy_reset(e);
-  } else {
-    x->easy = e = curl_easy_init();
-    if (e == NULL) { x->fail = "cannot create transfer"; return -1; }
-  }
-  curl_easy_setopt(e, CURLOPT_URL, x->url);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+/* The options that make a transfer's shape (shape_of): set on a new or
+** reset handle only, a reused one of the same shape has them already. */
+static void set_shape(ls_xfer *x, CURL *e) {
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, cb_write);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, cb_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, cb_prereq);
-  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (x->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->timeout_ms);
-  if (x->connect_timeout_ms > 0)
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
   if (!x->tls_verify) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -433,13 +412,46 @@ static int xfer_launch(ls_xfer *x) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else if (strcmp(x->method, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(x->method, "POST") != 0) {
+    /* any method may carry a body: record.delete sends one on DELETE */
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+  }
+}
+
+/* Creates the easy handle of x and hands it to the multi handle. On
+** failure returns -1 with a static message in x->fail. */
+static int xfer_launch(ls_xfer *x) {
+  ls_http *h = x->h;
+  CURL *e;
+  CURLMcode mc;
+  int fresh = 1;
+  x->errbuf = calloc(1, CURL_ERROR_SIZE);
+  if (x->errbuf == NULL || build_headers(x) != 0) { x->fail = "out of memory"; return -1; }
+  if (h->nspare > 0) {
+    unsigned shape = h->spare_shape[--h->nspare];
+    x->easy = e = h->spare[h->nspare];
+    if (shape != 0 && shape == shape_of(x)) fresh = 0;
+    else curl_easy_reset(e);
   } else {
-    /* any method may carry a body: record.delete sends one on DELETE.
-    ** POSTFIELDS points at our copy, which lives as long as x. */
+    x->easy = e = curl_easy_init();
+    if (e == NULL) { x->fail = "cannot create transfer"; return -1; }
+  }
+  if (fresh) set_shape(x, e);
+  /* what every transfer sets anew */
+  curl_easy_setopt(e, CURLOPT_URL, x->url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  if (x->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->timeout_ms);
+  if (x->connect_timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
+  if (!(strcmp(x->method, "GET") == 0 && x->body == NULL) && strcmp(x->method, "HEAD") != 0) {
+    /* POSTFIELDS points at our copy, which lives as long as x */
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-    if (strcmp(x->method, "POST") != 0)
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
   }
   mc = curl_multi_add_handle(h->multi, e);
   if (mc != CURLM_OK) {
