@@ -13,7 +13,11 @@
 --                core alone: signing and core.http_request on a ready
 --                request table, what every ls:call builds on.
 --
--- Each figure is the best of five interleaved rounds.
+-- Start-up is the fastest of five interleaved rounds (other work only
+-- ever adds wall time); each CPU figure is the median of five interleaved
+-- rounds: a round's CPU time moves both ways (where the kernel's network
+-- work is charged, which core the process ran on), and the fastest
+-- round of the baseline once came out at half its usual time.
 --
 -- Run: ./lsrun bench/client_cost_bench.lua [STARTS] [CALLS]
 -- The server is `lsrun emulator` in a process of its own; nothing leaves
@@ -71,7 +75,7 @@ local ok, err = pcall(function()
   local params = { channelId = ch.channelId }
 
   -- The baseline runs in a process of its own. Interleaved rounds, the
-  -- cheapest round of each counts: other work only ever adds time.
+  -- median round of each counts.
   local per_round = math.max(1, calls // ROUNDS)
   local function baseline()
     local cmd = string.format("build/signed_get %s %s %s %s %d", url, "/api/v2/channels/" .. ch.channelId,
@@ -121,13 +125,19 @@ local ok, err = pcall(function()
   end
   -- warmed up first: tables loaded, connection open
   for _ = 1, 50 do assert(ls:call("channel.get", params)) end
-  local best_c, best_ours, best_decode, best_core = math.huge, math.huge, math.huge, math.huge
-  for _ = 1, ROUNDS do
-    best_c = math.min(best_c, baseline())
-    best_ours = math.min(best_ours, ours())
-    best_decode = math.min(best_decode, decode())
-    best_core = math.min(best_core, core_only())
+  local rounds = { c = {}, ours = {}, decode = {}, core = {} }
+  for i = 1, ROUNDS do
+    rounds.c[i] = baseline()
+    rounds.ours[i] = ours()
+    rounds.decode[i] = decode()
+    rounds.core[i] = core_only()
   end
+  local function median(list)
+    table.sort(list)
+    return list[(#list + 1) // 2]
+  end
+  local best_c, best_ours = median(rounds.c), median(rounds.ours)
+  local best_decode, best_core = median(rounds.decode), median(rounds.core)
   local us = 1e6 / per_round
   report("client cost", best_ours * us, best_c * us, "us", 1.5)
   print(string.format("%-12s %10.1f us of which JSON decoding (%d bytes) %.1f us", "", best_ours * us, #body,

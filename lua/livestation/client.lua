@@ -220,8 +220,8 @@ end
 local function attempt(self, op, target, req_body, n, timeout)
   local url = self.endpoint .. target
   local headers = headers_for(self, op.method, target)
-  local debug_on = log.enabled("debug")
-  local info_on = debug_on or log.enabled("info")
+  local verbosity = log.verbosity()
+  local debug_on, info_on = verbosity >= 4, verbosity >= 3
   if debug_on then
     log.debug("request", { op = op.id, method = op.method, url = url, attempt = n,
       access_key = log.mask(self.access_key), timestamp = headers["x-ncp-apigw-timestamp"],

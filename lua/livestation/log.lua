@@ -48,6 +48,12 @@ function M.level()
   return NAMES[current]
 end
 
+-- The current level as a number (error 1, warn 2, info 3, debug 4): one
+-- call where a hot path asks about two levels.
+function M.verbosity()
+  return current
+end
+
 function M.enabled(name)
   local l = level_of(name)
   if not l then error(format("log.enabled: unknown level '%s'", tostring(name)), 2) end

@@ -62,22 +62,23 @@ local CLASS = { [2] = "2xx", [3] = "3xx", [4] = "4xx", [5] = "5xx" }
 local call_series, call_values = {}, nil
 
 function M.api_call(op, status_or_kind)
-  local class
-  if math.type(status_or_kind) == "integer" then
-    class = CLASS[status_or_kind // 100] or "other"
-  else
-    class = status_or_kind == "timeout" and "timeout" or "network"
-  end
   if call_values ~= M.api_calls.values then call_series, call_values = {}, M.api_calls.values end
   local per_op = call_series[op]
   if not per_op then
     per_op = {}
     call_series[op] = per_op
   end
-  local series = per_op[class]
+  -- kept by status (or kind) itself: the class is worked out once
+  local series = per_op[status_or_kind]
   if not series then
+    local class
+    if math.type(status_or_kind) == "integer" then
+      class = CLASS[status_or_kind // 100] or "other"
+    else
+      class = status_or_kind == "timeout" and "timeout" or "network"
+    end
     series = M.api_calls:series { op = op, status_class = class }
-    per_op[class] = series
+    per_op[status_or_kind] = series
   end
   series.value = series.value + 1
 end
