@@ -113,6 +113,18 @@ describe("json.decode", function()
     end)
   end
 
+  it("keeps apart names that share a slot of the name cache", function()
+    -- same length, first, middle and last byte: the same slot
+    for _ = 1, 3 do
+      assert.are.same({ aXcXe = 1, aYcZe = 2 }, json.decode('{"aXcXe":1,"aYcZe":2}'))
+      assert.are.same({ aYcZe = 3 }, json.decode('{"aYcZe":3}'))
+      assert.are.same({ { aXcXe = 4 }, { aYcZe = 5 } }, json.decode('[{"aXcXe":4},{"aYcZe":5}]'))
+    end
+    -- escaped, non-ASCII and long names take the long way and agree with it
+    assert.are.same({ ["a\"b"] = 1, ["\u{e9}t\u{e9}"] = 2, [string.rep("n", 40)] = 3 },
+      json.decode('{"a\\"b":1,"\u{e9}t\u{e9}":2,"' .. string.rep("n", 40) .. '":3}'))
+  end)
+
   it("turns integral numbers into Lua integers at every depth", function()
     local v = json.decode('{"a":[{"n":6.0}],"m":1700000000000}')
     assert.are.equal("integer", math.type(v.a[1].n))
