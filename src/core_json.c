@@ -12,9 +12,7 @@
 ** is a float, or an integer when its value is integral within +-2^53
 ** ("1.0", "1e3"). null is dropped from objects and is `null` in arrays.
 ** Arrays, empty ones too, get array_mt, so they encode back as arrays.
-** At most MAX_DEPTH nested arrays and objects. Plain member names come
-** from a small cache in the registry when they were seen before (see
-** push_name). Never raises on bad text;
+** At most MAX_DEPTH nested arrays and objects. Never raises on bad text;
 ** out of memory is raised as usual (nothing here holds memory of its own,
 ** so nothing leaks when it is).
 **
@@ -48,7 +46,6 @@ typedef struct {
   lua_State *L;
   text start, end;
   int array_mt, null;          /* stack indexes of the arguments */
-  int names;                   /* stack index of the name cache */
   const char *why;             /* what went wrong */
   text at;                     /* where, NULL for no place */
 } parser;
@@ -266,40 +263,6 @@ static int push_string(parser *ps, text *pp) {
   return 1;
 }
 
-/* Member names repeat: in every answer of the same operation, in every
-** item of a list. A table in the registry keeps the last name seen in
-** each of NAME_SLOTS slots (picked from the length and three bytes), and
-** a plain name found there is pushed from it: a comparison instead of
-** making (hashing, looking up) the Lua string again. */
-#define NAME_SLOTS 256
-#define NAME_LONGEST 32
-static const char name_cache_key = 'n';
-
-static int push_name(parser *ps, text *pp) {
-  lua_State *L = ps->L;
-  text s = *pp + 1, p = s, end = ps->end;
-  size_t len, kl;
-  const char *k;
-  int slot;
-  while (p < end && plain[*p]) p++;
-  if (p == end || *p != '"' || (len = (size_t)(p - s)) > NAME_LONGEST || len == 0)
-    return push_string(ps, pp); /* escapes, other bytes, long, or wrong */
-  slot = (int)((len * 31u + s[0] * 7u + s[len - 1] * 3u + s[len / 2]) & (NAME_SLOTS - 1)) + 1;
-  if (lua_rawgeti(L, ps->names, slot) == LUA_TSTRING) {
-    k = lua_tolstring(L, -1, &kl);
-    if (kl == len && memcmp(k, s, len) == 0) {
-      *pp = p + 1;
-      return 1;
-    }
-  }
-  lua_pop(L, 1);
-  lua_pushlstring(L, (const char *)s, len);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, ps->names, slot);
-  *pp = p + 1;
-  return 1;
-}
-
 /* ----------------------------------------------------------- scalars */
 
 /* The literal as an integer when it is one that fits, else nonzero. */
@@ -460,7 +423,7 @@ static text parse(parser *ps) {
     p = skip_ws(p, end);
     if (p == end) { at_end(ps); return NULL; }
     if (*p != '"') { unexpected(ps, p); return NULL; }
-    if (!push_name(ps, &p)) return NULL;
+    if (!push_string(ps, &p)) return NULL;
     p = skip_ws(p, end);
     if (p == end) { at_end(ps); return NULL; }
     if (*p != ':') { unexpected(ps, p); return NULL; }
@@ -494,18 +457,11 @@ static int l_json_decode(lua_State *L) {
   luaL_checkany(L, 3);
   lua_settop(L, 3);
   luaL_checkstack(L, FLUSH_SLOTS + 8, "JSON");
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &name_cache_key) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, NAME_SLOTS, 0);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &name_cache_key);
-  }
   ps.L = L;
   ps.start = (text)s;
   ps.end = ps.start + len;
   ps.array_mt = 2;
   ps.null = 3;
-  ps.names = 4;
   ps.why = NULL;
   ps.at = NULL;
   after = parse(&ps);
