@@ -82,12 +82,9 @@ static void http_release(ls_op *op) {
 }
 
 /* Parses the raw header block into t: lower-case names, repeated headers
-** joined with ", ". The status line is skipped. A name is lowered in a
-** buffer on the C stack (one a thousand bytes long goes through a Lua
-** buffer): this runs for every answer. */
+** joined with ", ". The status line is skipped. */
 void ls_push_headers(lua_State *L, const char *p, size_t n) {
   const char *end = p + n;
-  char small[128];
   lua_createtable(L, 0, 8);
   while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -96,16 +93,12 @@ void ls_push_headers(lua_State *L, const char *p, size_t n) {
     if (eol == NULL) eol = end;
     colon = memchr(p, ':', (size_t)(eol - p));
     if (colon && !(eol - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
+      luaL_Buffer b;
+      char *d;
       kl = (size_t)(colon - p);
-      if (kl <= sizeof small) {
-        for (i = 0; i < kl; i++) small[i] = (char)tolower((unsigned char)p[i]);
-        lua_pushlstring(L, small, kl);
-      } else {
-        luaL_Buffer b;
-        char *d = luaL_buffinitsize(L, &b, kl);
-        for (i = 0; i < kl; i++) d[i] = (char)tolower((unsigned char)p[i]);
-        luaL_pushresultsize(&b, kl);
-      }
+      d = luaL_buffinitsize(L, &b, kl);
+      for (i = 0; i < kl; i++) d[i] = (char)tolower((unsigned char)p[i]);
+      luaL_pushresultsize(&b, kl);
       v = colon + 1;
       ve = eol;
       while (v < ve && (*v == ' ' || *v == '\t')) v++;

@@ -184,6 +184,14 @@ static void xfer_unlink(ls_xfer *x) {
   h->in_flight--;
 }
 
+/* Whether x goes out with a body (POSTFIELDS): all but a GET without
+** one and a HEAD. Any method may carry one: record.delete sends one on
+** DELETE. */
+static int takes_body(const ls_xfer *x) {
+  if (strcmp(x->method, "HEAD") == 0) return 0;
+  return !(strcmp(x->method, "GET") == 0 && x->body == NULL);
+}
+
 /* The options a transfer sets beyond the values every transfer sets
 ** anew (set_shape), as a number: a spare handle last used with the same
 ** shape has them all already, so it needs neither curl_easy_reset (which
@@ -196,8 +204,9 @@ static unsigned shape_of(const ls_xfer *x) {
   for (m = 0; methods[m]; m++)
     if (strcmp(x->method, methods[m]) == 0) break;
   if (methods[m] == NULL) return 0;
-  return 1u | m << 1 | (x->body != NULL) << 4 | x->tls_verify << 5 | x->once << 6 |
-         (x->timeout_ms > 0) << 7 | (x->connect_timeout_ms > 0) << 8;
+  /* once-only follows from the method */
+  return 1u | m << 1 | (x->body != NULL) << 4 | x->tls_verify << 5 | (x->timeout_ms > 0) << 6 |
+         (x->connect_timeout_ms > 0) << 7;
 }
 
 static void xfer_free(ls_xfer *x) {
@@ -408,14 +417,9 @@ static void set_shape(ls_xfer *x, CURL *e) {
   ** as "possibly processed" (see cb_prereq). The cost is one handshake
   ** per create; the connection then serves later requests. */
   if (x->once) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-  if (strcmp(x->method, "GET") == 0 && x->body == NULL) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (strcmp(x->method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-  } else if (strcmp(x->method, "POST") != 0) {
-    /* any method may carry a body: record.delete sends one on DELETE */
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
-  }
+  if (strcmp(x->method, "HEAD") == 0) curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  else if (!takes_body(x)) curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  else if (strcmp(x->method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 }
 
 /* Creates the easy handle of x and hands it to the multi handle. On
@@ -448,7 +452,7 @@ static int xfer_launch(ls_xfer *x) {
   if (x->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, x->timeout_ms);
   if (x->connect_timeout_ms > 0)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
-  if (!(strcmp(x->method, "GET") == 0 && x->body == NULL) && strcmp(x->method, "HEAD") != 0) {
+  if (takes_body(x)) {
     /* POSTFIELDS points at our copy, which lives as long as x */
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
